@@ -1,0 +1,282 @@
+import Foundation
+import GGUF
+import Kernels
+import Tokenization
+import ChatTemplate
+
+/// What logits a forward pass should produce for one sequence of a batch.
+public enum LogitRequest: Sendable, Equatable {
+    /// None: the pass only fills the cache (a shared prompt whose continuations carry their own scores).
+    case none
+    /// The last new position only (prompt processing before sampling).
+    case last
+    /// Every new position (teacher-forced scoring).
+    case all
+}
+
+/// Logits produced by one forward pass: `rowCount` rows of `vocabularySize` floats.
+public final class Logits: @unchecked Sendable {
+    public let rowCount: Int
+    public let vocabularySize: Int
+    let storage: UnsafeMutablePointer<Float>
+    /// For each batch item, the range of its rows.
+    public let rowsOfItem: [Range<Int>]
+
+    init(rows: Int, vocab: Int, rowsOfItem: [Range<Int>]) {
+        rowCount = rows
+        vocabularySize = vocab
+        storage = .allocate(capacity: max(1, rows * vocab))
+        self.rowsOfItem = rowsOfItem
+    }
+    deinit { storage.deallocate() }
+
+    /// Row `r` as a buffer (valid while this object lives).
+    public func row(_ r: Int) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: storage + r * vocabularySize, count: vocabularySize)
+    }
+    /// A copy of row `r`.
+    public func rowArray(_ r: Int) -> [Float] { Array(row(r)) }
+}
+
+/// A loaded GGUF model: configuration, weights, tokenizer and chat template, and the forward pass.
+///
+/// One forward pass runs at a time (calls are serialized); within a pass the work is spread over the
+/// thread pool.
+public final class Model: @unchecked Sendable {
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    public let tokenizer: Tokenizer
+    /// The model's own chat template, or nil for a base model without one.
+    public let chatTemplate: ChatTemplate?
+    public let file: GGUFFile
+    public let pool: ThreadPool
+    /// The longest sequence the engine will run (the model's trained context unless lowered).
+    public let contextLimit: Int
+    private let lock = NSLock()
+
+    /// Loads a model from a GGUF file. `contextLimit` caps sequence length (default: the model's own).
+    public init(path: String, contextLimit: Int? = nil, pool: ThreadPool = .shared) throws {
+        let file = try GGUFFile(path: path)
+        let config = try ModelConfig(gguf: file)
+        self.file = file
+        self.config = config
+        self.weights = try ModelWeights(gguf: file, config: config)
+        self.tokenizer = try Tokenizer(gguf: file)
+        if let source = file.metadata["tokenizer.chat_template"]?.string {
+            self.chatTemplate = try ChatTemplate(source: source)
+        } else {
+            self.chatTemplate = nil
+        }
+        self.pool = pool
+        self.contextLimit = min(contextLimit ?? config.contextLength, config.contextLength)
+    }
+
+    /// A fresh, empty sequence.
+    public func newSequence() -> KVSequence {
+        KVSequence(layerCount: config.layerCount, kvDim: config.kvDim, vDim: config.vDim)
+    }
+
+    /// Renders a conversation with the model's chat template, or the documented plain format when the
+    /// model has none (see `ChatTemplate.plain`).
+    public func renderChat(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> String {
+        guard let template = chatTemplate else {
+            return ChatTemplate.plain(messages: messages, addGenerationPrompt: addGenerationPrompt)
+        }
+        let bos = tokenizer.bosID.map { tokenizer.tokenText($0) } ?? ""
+        let eos = tokenizer.eosID.map { tokenizer.tokenText($0) } ?? ""
+        return try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt, bosToken: bos, eosToken: eos)
+    }
+
+    /// Runs new tokens through the model for several sequences at once, appending them to each
+    /// sequence's cache, and returns the requested logits.
+    ///
+    /// All linear layers see the batch's tokens as one matrix; attention runs per sequence against its
+    /// own (possibly shared-prefix) cache. Rows of the output head are computed only where requested.
+    @discardableResult
+    public func forward(_ batch: [(sequence: KVSequence, tokens: [Int], logits: LogitRequest)]) throws -> Logits {
+        lock.lock(); defer { lock.unlock() }
+        let c = config
+        var seen = Set<ObjectIdentifier>()
+        for item in batch {
+            guard seen.insert(ObjectIdentifier(item.sequence)).inserted else {
+                throw ModelError.invalidArgument("a sequence appears twice in one batch")
+            }
+            guard item.sequence.length + item.tokens.count <= contextLimit else {
+                throw ModelError.contextOverflow(limit: contextLimit, requested: item.sequence.length + item.tokens.count)
+            }
+            for t in item.tokens where t < 0 || t >= c.vocabularySize {
+                throw ModelError.invalidArgument("token id \(t) is outside the vocabulary (0..<\(c.vocabularySize))")
+            }
+        }
+        let T = batch.reduce(0) { $0 + $1.tokens.count }
+        // Which rows need logits, and where each item's rows land in the output.
+        var logitRows: [Int] = []
+        var rowsOfItem: [Range<Int>] = []
+        var rowStart = 0
+        for item in batch {
+            let lo = logitRows.count
+            switch item.logits {
+            case .none: break
+            case .last: if !item.tokens.isEmpty { logitRows.append(rowStart + item.tokens.count - 1) }
+            case .all: logitRows += (rowStart..<(rowStart + item.tokens.count))
+            }
+            rowsOfItem.append(lo..<logitRows.count)
+            rowStart += item.tokens.count
+        }
+        let logits = Logits(rows: logitRows.count, vocab: c.vocabularySize, rowsOfItem: rowsOfItem)
+        guard T > 0 else { return logits }
+
+        var positions = [Int](); positions.reserveCapacity(T)
+        for item in batch { positions += (item.sequence.length..<(item.sequence.length + item.tokens.count)) }
+        for item in batch { item.sequence.reserve(item.tokens.count) }
+
+        let s = Scratch(T: T, config: c)
+        defer { s.free() }
+        let x = s.x
+        // Embeddings.
+        var t = 0
+        for item in batch {
+            for tok in item.tokens {
+                weights.tokenEmbedding.row(tok, into: x + t * c.dim)
+                if c.embeddingScale != 1 { scale(x + t * c.dim, c.dim, c.embeddingScale) }
+                t += 1
+            }
+        }
+        let ropeGlobal = RopeTable(positions: positions, dims: c.ropeDims, base: c.ropeBase, scale: c.ropeScale)
+        let ropeLocal = c.slidingLayers.contains(true) && (c.ropeBaseLocal != c.ropeBase || c.ropeScale != 1)
+            ? RopeTable(positions: positions, dims: c.ropeDims, base: c.ropeBaseLocal, scale: 1) : ropeGlobal
+
+        for (l, w) in weights.layers.enumerated() {
+            let sliding = c.slidingLayers[l]
+            rmsNormRows(x, T, c.dim, w.attnNorm, c.normEpsilon, out: s.h)
+            w.wq.apply(s.h, rows: T, into: s.q, pool: pool)
+            w.wk.apply(s.h, rows: T, into: s.k, pool: pool)
+            w.wv.apply(s.h, rows: T, into: s.v, pool: pool)
+            if let b = w.bq { addBias(s.q, T, c.qDim, b) }
+            if let b = w.bk { addBias(s.k, T, c.kvDim, b) }
+            if let b = w.bv { addBias(s.v, T, c.vDim, b) }
+            if let qn = w.qNorm, let kn = w.kNorm {
+                rmsNormRows(s.q, T * c.headCount, c.headDim, qn, c.normEpsilon, out: s.q)
+                rmsNormRows(s.k, T * c.kvHeadCount, c.headDim, kn, c.normEpsilon, out: s.k)
+            }
+            let rope = sliding ? ropeLocal : ropeGlobal
+            rope.apply(s.q, rows: T, heads: c.headCount, headDim: c.headDim, style: c.ropeStyle)
+            rope.apply(s.k, rows: T, heads: c.kvHeadCount, headDim: c.headDim, style: c.ropeStyle)
+            // Store the new keys and values in each sequence's cache.
+            var r = 0
+            for item in batch {
+                let seq = item.sequence
+                let off = seq.length - seq.parentLength
+                let n = item.tokens.count
+                (seq.keys[l] + off * c.kvDim).update(from: s.k + r * c.kvDim, count: n * c.kvDim)
+                (seq.values[l] + off * c.vDim).update(from: s.v + r * c.vDim, count: n * c.vDim)
+                r += n
+            }
+            attention(batch: batch, layer: l, sliding: sliding, q: s.q, out: s.attn)
+            w.wo.apply(s.attn, rows: T, into: s.h, pool: pool)
+            if let pn = w.postAttnNorm { rmsNormRows(s.h, T, c.dim, pn, c.normEpsilon, out: s.h) }
+            add(x, s.h, T * c.dim)
+            rmsNormRows(x, T, c.dim, w.ffnNorm, c.normEpsilon, out: s.h)
+            w.wGate.apply(s.h, rows: T, into: s.gate, pool: pool)
+            w.wUp.apply(s.h, rows: T, into: s.up, pool: pool)
+            gatedActivation(s.gate, s.up, T * c.ffnDim, c.activation, pool: pool)
+            w.wDown.apply(s.gate, rows: T, into: s.h, pool: pool)
+            if let pn = w.postFFNNorm { rmsNormRows(s.h, T, c.dim, pn, c.normEpsilon, out: s.h) }
+            add(x, s.h, T * c.dim)
+        }
+        for item in batch {
+            item.sequence.length += item.tokens.count
+            item.sequence.ownTokens += item.tokens
+        }
+        // The output head, only on rows that need it.
+        if !logitRows.isEmpty {
+            let R = logitRows.count
+            let hr = UnsafeMutablePointer<Float>.allocate(capacity: R * c.dim)
+            defer { hr.deallocate() }
+            for (i, r) in logitRows.enumerated() {
+                rmsNormRow(x + r * c.dim, c.dim, weights.outputNorm, c.normEpsilon, out: hr + i * c.dim)
+            }
+            weights.output.apply(hr, rows: R, into: logits.storage, pool: pool)
+        }
+        return logits
+    }
+
+    /// Causal (and, on sliding layers, windowed) attention of the batch's new queries over each
+    /// sequence's cache. With one new token the query heads sharing a KV head run as one small matrix.
+    private func attention(batch: [(sequence: KVSequence, tokens: [Int], logits: LogitRequest)], layer: Int,
+                           sliding: Bool, q: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let c = config
+        let group = c.headsPerKVHead
+        let hd = c.headDim, vhd = c.valueHeadDim
+        let outStride = c.headCount * vhd
+        let window = sliding ? c.slidingWindow : nil
+        struct Unit { var item: Int; var row0: Int; var head: Int }  // head: query head, or kv head when grouped
+        var units: [Unit] = []
+        var row0 = 0
+        for (i, item) in batch.enumerated() {
+            if item.tokens.count == 1 {
+                for g in 0..<c.kvHeadCount { units.append(Unit(item: i, row0: row0, head: g)) }
+            } else if !item.tokens.isEmpty {
+                for h in 0..<c.headCount { units.append(Unit(item: i, row0: row0, head: h)) }
+            }
+            row0 += item.tokens.count
+        }
+        let scaleQ = c.attentionScale
+        pool.parallelFor(units.count) { ui in
+            let u = units[ui]
+            let seq = batch[u.item].sequence
+            let n = batch[u.item].tokens.count
+            let p0 = seq.length
+            let L = p0 + n
+            let lo = window.map { max(0, p0 - $0 + 1) } ?? 0
+            let width = L - lo
+            let grouped = n == 1
+            let m = grouped ? group : n
+            let kvHead = grouped ? u.head : u.head / group
+            // Query rows: grouped → the group's heads of one token (stride hd); else one head over n tokens.
+            let qBase = grouped ? q + u.row0 * c.qDim + u.head * group * hd : q + u.row0 * c.qDim + u.head * hd
+            let qStride = grouped ? hd : c.qDim
+            let oBase = grouped ? out + u.row0 * outStride + u.head * group * vhd : out + u.row0 * outStride + u.head * vhd
+            let oStride = grouped ? vhd : outStride
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
+            defer { scores.deallocate() }
+            let segs = seq.segments(layer: layer, from: lo, to: L)
+            for sg in segs {
+                sgemm(transA: false, transB: true, m: m, n: sg.count, k: hd, alpha: scaleQ,
+                      a: qBase, lda: qStride, b: sg.keys + kvHead * hd, ldb: c.kvDim,
+                      beta: 0, c: scores + (sg.start - lo), ldc: width, pool: pool)
+            }
+            for r in 0..<m {
+                let pos = grouped ? p0 : p0 + r
+                let first = window.map { max(lo, pos - $0 + 1) } ?? lo
+                let last = pos  // inclusive
+                let row = scores + r * width
+                let a = first - lo, b = last - lo + 1
+                for j in 0..<a { row[j] = 0 }
+                softmaxInPlace(row + a, b - a)
+                for j in b..<width { row[j] = 0 }
+            }
+            for (si, sg) in segs.enumerated() {
+                sgemm(transA: false, transB: false, m: m, n: vhd, k: sg.count,
+                      a: scores + (sg.start - lo), lda: width, b: sg.values + kvHead * vhd, ldb: c.vDim,
+                      beta: si == 0 ? 0 : 1, c: oBase, ldc: oStride, pool: pool)
+            }
+        }
+    }
+
+    /// Per-pass activation buffers.
+    private final class Scratch {
+        let x, h, q, k, v, attn, gate, up: UnsafeMutablePointer<Float>
+        init(T: Int, config c: ModelConfig) {
+            x = .allocate(capacity: T * c.dim)
+            h = .allocate(capacity: T * max(c.dim, c.qDim))
+            q = .allocate(capacity: T * c.qDim)
+            k = .allocate(capacity: T * c.kvDim)
+            v = .allocate(capacity: T * c.vDim)
+            attn = .allocate(capacity: T * c.headCount * c.valueHeadDim)
+            gate = .allocate(capacity: T * c.ffnDim)
+            up = .allocate(capacity: T * c.ffnDim)
+        }
+        func free() { for p in [x, h, q, k, v, attn, gate, up] { p.deallocate() } }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+
+/// A small, fast, platform-independent PRNG (xoshiro256**), seeded through SplitMix64.
+/// The same seed gives the same stream on every machine, unlike `SystemRandomNumberGenerator`.
+public struct Xoshiro256: RandomNumberGenerator, Sendable {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(seed: UInt64) {
+        var z = seed
+        func splitmix() -> UInt64 {
+            z &+= 0x9E37_79B9_7F4A_7C15
+            var r = z
+            r = (r ^ (r >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            r = (r ^ (r >> 27)) &* 0x94D0_49BB_1331_11EB
+            return r ^ (r >> 31)
+        }
+        s = (splitmix(), splitmix(), splitmix(), splitmix())
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
+        s.2 ^= t
+        s.3 = (s.3 << 45) | (s.3 >> 19)
+        return result
+    }
+
+    /// A uniform double in [0, 1).
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}
+
+/// How the next token is chosen.
+///
+/// With `temperature` ≤ 0 the choice is greedy (argmax). Otherwise logits are divided by the
+/// temperature, turned into probabilities, and filtered in this order: top-k (keep the k most likely;
+/// 0 = off), top-p (keep the smallest set whose mass reaches p; 1 = off), min-p (drop tokens below
+/// `minP` × the top probability; 0 = off). One draw from the renormalized rest, with the seeded RNG.
+public struct SamplingParameters: Sendable, Codable, Equatable {
+    public var temperature: Double
+    public var topK: Int
+    public var topP: Double
+    public var minP: Double
+    public var seed: UInt64
+
+    public init(temperature: Double = 0.8, topK: Int = 0, topP: Double = 1, minP: Double = 0, seed: UInt64 = 0) {
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.minP = minP
+        self.seed = seed
+    }
+
+    public static let greedy = SamplingParameters(temperature: 0)
+}
+
+/// Draws tokens from logits under `SamplingParameters`, keeping its own RNG state.
+public struct Sampler: Sendable {
+    public let parameters: SamplingParameters
+    private var rng: Xoshiro256
+
+    public init(_ parameters: SamplingParameters, stream: UInt64 = 0) {
+        self.parameters = parameters
+        // Each stream of a multi-sample request has its own sequence of draws, independent of batching.
+        self.rng = Xoshiro256(seed: parameters.seed ^ (stream &* 0x9E37_79B9_7F4A_7C15))
+    }
+
+    /// The index of the largest value (the first one on ties).
+    public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
+        var best = 0
+        var bestValue = -Float.infinity
+        for i in 0..<logits.count where logits[i] > bestValue {
+            bestValue = logits[i]
+            best = i
+        }
+        return best
+    }
+
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int {
+        let p = parameters
+        if p.temperature <= 0 { return Sampler.argmax(logits) }
+        let n = logits.count
+        let invT = Float(1 / p.temperature)
+        var maxLogit = -Float.infinity
+        for i in 0..<n { maxLogit = max(maxLogit, logits[i]) }
+        var probs = [Float](repeating: 0, count: n)
+        var total: Double = 0
+        for i in 0..<n {
+            let e = expf((logits[i] - maxLogit) * invT)
+            probs[i] = e
+            total += Double(e)
+        }
+        // Probabilities relative to the top one are e itself (the max maps to 1).
+        var candidates: [Int]
+        if p.minP > 0 {
+            let floor = Float(p.minP)
+            candidates = (0..<n).filter { probs[$0] >= floor }
+        } else {
+            candidates = Array(0..<n)
+        }
+        let needTop = (p.topK > 0 && p.topK < candidates.count) || p.topP < 1
+        if needTop {
+            var k = p.topK > 0 ? min(p.topK, candidates.count) : min(64, candidates.count)
+            while true {
+                let top = Sampler.largest(k, of: candidates, by: probs)
+                if p.topP >= 1 { candidates = top; break }
+                var mass: Double = 0
+                var cut = top.count
+                for (j, id) in top.enumerated() {
+                    mass += Double(probs[id]) / total
+                    if mass >= p.topP { cut = j + 1; break }
+                }
+                if cut < top.count || mass >= p.topP || k >= candidates.count || (p.topK > 0 && k == p.topK) {
+                    candidates = Array(top.prefix(cut))
+                    break
+                }
+                k = min(candidates.count, k * 4)
+            }
+        }
+        var kept: Double = 0
+        for id in candidates { kept += Double(probs[id]) }
+        var u = rng.nextUnit() * kept
+        for id in candidates {
+            u -= Double(probs[id])
+            if u < 0 { return id }
+        }
+        return candidates.last ?? Sampler.argmax(logits)
+    }
+
+    /// The `k` ids with the largest values, in descending order (ties by lower id).
+    static func largest(_ k: Int, of ids: [Int], by value: [Float]) -> [Int] {
+        if k >= ids.count {
+            return ids.sorted { value[$0] != value[$1] ? value[$0] > value[$1] : $0 < $1 }
+        }
+        // A min-heap of the best k seen so far.
+        var heap: [Int] = []
+        heap.reserveCapacity(k)
+        func less(_ a: Int, _ b: Int) -> Bool { value[a] != value[b] ? value[a] < value[b] : a > b }
+        func siftDown(_ i0: Int) {
+            var i = i0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count && less(heap[l], heap[m]) { m = l }
+                if r < heap.count && less(heap[r], heap[m]) { m = r }
+                if m == i { return }
+                heap.swapAt(i, m); i = m
+            }
+        }
+        for id in ids {
+            if heap.count < k {
+                heap.append(id)
+                var i = heap.count - 1
+                while i > 0 {
+                    let parent = (i - 1) / 2
+                    if less(heap[i], heap[parent]) { heap.swapAt(i, parent); i = parent } else { break }
+                }
+            } else if less(heap[0], id) {
+                heap[0] = id
+                siftDown(0)
+            }
+        }
+        return heap.sorted { value[$0] != value[$1] ? value[$0] > value[$1] : $0 < $1 }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import XCTest
+import Transformer
+
+/// Internal consistency of the inference paths: batching, prefix sharing, the cache, sampling.
+final class InferenceTests: XCTestCase {
+    let texts = [
+        "The quarterly numbers arrived late on Friday, and nobody in the finance team was pleased.",
+        "Water boils at a lower temperature on a mountain because",
+        "def fibonacci(n):\n    if n < 2:\n        return n\n",
+    ]
+
+    func maxAbsDiff(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    }
+
+    /// Several sequences in one batched pass give the logits each gives alone, for both models.
+    func testBatchedForwardEqualsSeparate() throws {
+        for alias in ["smollm2-135m-instruct", "gemma3-270m"] {
+            let model = try Models.load(alias)
+            let ids = texts.map { model.tokenizer.encode($0) }
+            let alone = try ids.map { try model.forward([(model.newSequence(), $0, .all)]) }
+            let batch = try model.forward(ids.map { (model.newSequence(), $0, LogitRequest.all) })
+            for (i, a) in alone.enumerated() {
+                XCTAssertEqual(batch.rowsOfItem[i].count, ids[i].count)
+                for (r, row) in batch.rowsOfItem[i].enumerated() {
+                    XCTAssertLessThan(maxAbsDiff(batch.rowArray(row), a.rowArray(r)), 2e-3, "\(alias) text \(i) row \(r)")
+                }
+            }
+        }
+    }
+
+    /// Feeding a text in pieces through the cache (prompt, then one token at a time) matches one pass.
+    func testIncrementalDecodingMatchesFullPass() throws {
+        for alias in ["smollm2-135m-instruct", "gemma3-270m"] {
+            let model = try Models.load(alias)
+            let ids = model.tokenizer.encode(texts[0])
+            let full = try model.forward([(model.newSequence(), ids, .all)])
+            let seq = model.newSequence()
+            _ = try model.forward([(seq, Array(ids.prefix(5)), .none)])
+            for i in 5..<ids.count {
+                let step = try model.forward([(seq, [ids[i]], .last)])
+                XCTAssertLessThan(maxAbsDiff(step.rowArray(0), full.rowArray(i)), 3e-2, "\(alias) position \(i)")
+                XCTAssertEqual(Sampler.argmax(step.row(0)), Sampler.argmax(full.row(i)), "\(alias) argmax at \(i)")
+            }
+            XCTAssertEqual(seq.length, ids.count)
+            XCTAssertEqual(seq.tokens, ids)
+        }
+    }
+
+    /// Gemma 3's sliding window: beyond 512 tokens, local layers must forget; a forked continuation
+    /// over a long shared prefix must equal the full teacher-forced pass.
+    func testLongContextAndForkMatchFullPass() throws {
+        let model = try Models.load("gemma3-270m")
+        let text = try String(contentsOf: Reference.directory.appendingPathComponent("prompt512.txt"), encoding: .utf8)
+        let ids = Array(model.tokenizer.encode(text + " " + text).prefix(700))
+        XCTAssertEqual(ids.count, 700)
+        let full = try model.teacherForced(ids)
+        let prefix = Array(ids.prefix(600)), cont = Array(ids.suffix(100))
+        let s = try model.score(promptTokens: prefix, continuations: [cont])[0]
+        let expected = Array(full.logProbs.suffix(100))
+        for (a, b) in zip(s.logProbs, expected) { XCTAssertEqual(a, b, accuracy: 2e-3) }
+    }
+
+    /// Scoring continuations by forking from a shared prompt equals teacher forcing on each
+    /// concatenation, and the prompt's cache is not disturbed by the forks.
+    func testForkedScoringEqualsTeacherForcing() throws {
+        let model = try Models.load("smollm2-135m-instruct")
+        let prompt = model.tokenizer.encode("The committee met to decide the budget. In the end, they")
+        let conts = [" approved it.", " rejected the proposal after a long debate.", " went home"].map {
+            model.tokenizer.encode($0)
+        }
+        let scores = try model.score(promptTokens: prompt, continuations: conts, maxBatchTokens: 4)
+        for (c, s) in zip(conts, scores) {
+            let full = try model.teacherForced(prompt + c)
+            let expected = Array(full.logProbs.suffix(c.count))
+            XCTAssertEqual(s.logProbs.count, c.count)
+            for (a, b) in zip(s.logProbs, expected) { XCTAssertEqual(a, b, accuracy: 2e-3) }
+        }
+        // Scores are proper log-probabilities and differ between continuations.
+        XCTAssertTrue(scores.allSatisfy { $0.logProbs.allSatisfy { $0 <= 0 && $0.isFinite } })
+        XCTAssertNotEqual(scores[0].sum, scores[2].sum)
+    }
+
+    func testSameSeedSameTextAndStreamsIndependentOfBatch() throws {
+        let model = try Models.load("smollm2-135m-instruct")
+        let prompt = try model.renderChat([.init(role: "user", content: "Write a sentence about the sea.")])
+        let ids = model.tokenizer.encode(prompt, parseSpecial: true)
+        let opts = GenerationOptions(maxTokens: 24, sampling: SamplingParameters(temperature: 1.0, topK: 40, topP: 0.95, minP: 0.02, seed: 7))
+        let a = try model.generate(promptTokens: ids, options: opts)
+        let b = try model.generate(promptTokens: ids, options: opts)
+        XCTAssertEqual(a.text, b.text)
+        XCTAssertEqual(a.tokens, b.tokens)
+        let many = try model.generateMany(promptTokens: ids, count: 4, options: opts)
+        XCTAssertEqual(many[0].tokens, a.tokens, "stream 0 of a batch equals the single stream")
+        XCTAssertGreaterThan(Set(many.map(\.text)).count, 1, "different streams draw differently")
+        var other = opts; other.sampling.seed = 8
+        let c = try model.generate(promptTokens: ids, options: other)
+        XCTAssertNotEqual(c.tokens, a.tokens)
+        // The text is the decoding of the tokens (minus a trailing end-of-turn token).
+        let body = a.tokens.filter { !model.tokenizer.isEndOfGeneration($0) }
+        XCTAssertEqual(a.text, model.tokenizer.decode(body))
+    }
+
+    func testStopStringsAndMaxTokens() throws {
+        let model = try Models.load("smollm2-135m-instruct")
+        let ids = model.tokenizer.encode("Count from one to twenty: one, two, three,")
+        let free = try model.generate(promptTokens: ids, options: GenerationOptions(maxTokens: 30, sampling: .greedy, stopAtEndOfGeneration: false))
+        XCTAssertEqual(free.tokens.count, 30)
+        XCTAssertEqual(free.finishReason, .length)
+        // Stop at a piece of text that greedy decoding produces part-way through.
+        let words = free.text.split(separator: " ")
+        XCTAssertGreaterThan(words.count, 4)
+        let stop = String(words[3])
+        var streamed = ""
+        let stopped = try model.generate(promptTokens: ids, options: GenerationOptions(maxTokens: 30, sampling: .greedy, stop: [stop], stopAtEndOfGeneration: false)) { streamed += $0 }
+        let expected = String(free.text[..<free.text.range(of: stop)!.lowerBound])
+        XCTAssertEqual(stopped.text, expected)
+        XCTAssertEqual(streamed, expected, "streamed text never includes the stop string")
+        XCTAssertEqual(stopped.finishReason, .stop)
+        XCTAssertLessThan(stopped.tokens.count, 30)
+    }
+
+    func testContextLimitIsEnforced() throws {
+        let model = try Models.load("smollm2-135m-instruct")
+        let seq = model.newSequence()
+        XCTAssertThrowsError(try model.forward([(seq, Array(repeating: 42, count: model.contextLimit + 1), .last)]))
+        XCTAssertThrowsError(try model.forward([(seq, [model.config.vocabularySize], .last)]))
+        XCTAssertEqual(seq.length, 0, "a rejected pass leaves the cache untouched")
+    }
+}
