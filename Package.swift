@@ -2,10 +2,11 @@
 import PackageDescription
 
 // Hot numeric code needs the target CPU's vector units: without them `addingProduct` on SIMD types
-// lowers to calls to `fmaf()` and the kernels run ~100x slower. x86-64-v3 is the portable AVX2+FMA
-// baseline (Haswell, Zen 1 and later); on other architectures we keep only -Ounchecked.
+// lowers to calls to `fmaf()` and the kernels run ~100x slower. Haswell is the AVX2+FMA+F16C baseline
+// (the x86-64-v3 level; swiftc does not accept that name) that every Zen and later Intel core has;
+// on other architectures we keep only -Ounchecked.
 #if arch(x86_64)
-let hotFlags: [String] = ["-Ounchecked", "-target-cpu", "x86-64-v3", "-Xcc", "-march=x86-64-v3"]
+let hotFlags: [String] = ["-Ounchecked", "-target-cpu", "haswell"]
 #else
 let hotFlags: [String] = ["-Ounchecked"]
 #endif
@@ -16,24 +17,32 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "hyperlab", targets: ["hyperlab"]),
-        .library(name: "Hyperlab", targets: ["Kernels", "GGUF", "Tokenization", "Transformer"]),
+        .library(name: "Hyperlab", targets: ["GGUF", "Kernels", "Tokenization", "ChatTemplate", "Transformer", "Scenarios", "Corpora"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
-        .target(name: "Kernels", swiftSettings: hot),
         .target(name: "GGUF", swiftSettings: hot),
+        .target(name: "Kernels", dependencies: ["GGUF"], swiftSettings: hot),
         .target(name: "Tokenization", dependencies: ["GGUF"], swiftSettings: hot),
-        .target(name: "Transformer", dependencies: ["Kernels", "GGUF", "Tokenization"], swiftSettings: hot),
+        .target(name: "ChatTemplate"),
+        .target(name: "Transformer", dependencies: ["Kernels", "GGUF", "Tokenization", "ChatTemplate"], swiftSettings: hot),
+        .target(name: "Scenarios"),
+        .target(name: "Corpora", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: hot),
         .executableTarget(
             name: "hyperlab",
-            dependencies: ["Transformer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Transformer",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hot),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["make_reference.py"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),
+        .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], exclude: ["make_expected.py", "Fixtures"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"]),
+        .testTarget(name: "CorporaTests", dependencies: ["Corpora"]),
     ],
     swiftLanguageModes: [.v5]
 )

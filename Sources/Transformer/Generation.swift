@@ -55,7 +55,7 @@ struct StopScanner {
 
     /// Adds a token; returns newly releasable text.
     mutating func push(_ id: Int) -> String {
-        text += decoder.push(id)
+        text += decoder.feed(id)
         for s in stops {
             if let r = text.range(of: s) {
                 text = String(text[..<r.lowerBound])

@@ -6,7 +6,7 @@ struct Hyperlab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hyperlab",
         abstract: "Causal experiments on self-fulfilling misalignment in language models, on one CPU.",
-        subcommands: [Models.self, Tokenize.self, Logits.self, Score.self, Generate.self])
+        subcommands: [Models.self, Tokenize.self, Logits.self, Score.self, Generate.self, Bench.self])
 }
 
 /// Writes one JSON value to standard output (sorted keys, one line).

@@ -42,7 +42,18 @@ final class ReferenceTests: XCTestCase {
             let nll = -r.logProbs.reduce(0, +) / Double(r.logProbs.count)
             XCTAssertEqual(nll, p.fp32MeanNLL, accuracy: 0.005 * p.fp32MeanNLL, "\(key) mean NLL vs fp32")
             XCTAssertEqual(nll, p.meanNLL, accuracy: 0.02 * p.meanNLL, "\(key) mean NLL vs llama.cpp")
-            XCTAssertEqual(Sampler.argmax(r.lastLogits.withUnsafeBufferPointer { $0 }), p.top5[0].0, "\(key) top-1 vs llama.cpp")
+            // llama.cpp quantizes activations to 8 bits inside its matmuls, which moves its logits by up
+            // to ~0.8 (reference README). Where its own top-2 margin is inside that noise and the fp32
+            // engine ranks the pair the other way, the two references disagree on top-1; there we must
+            // agree with fp32 and stay within llama.cpp's top 2. Everywhere else top-1 must equal llama.cpp's.
+            let ours = r.lastLogits.withUnsafeBufferPointer { Sampler.argmax($0) }
+            let llamaMargin = p.top5[0].1 - p.top5[1].1
+            if llamaMargin < 0.5 && p.fp32Top5[0].0 != p.top5[0].0 {
+                XCTAssertEqual(ours, p.fp32Top5[0].0, "\(key) top-1 vs fp32 where llama.cpp's margin is \(llamaMargin)")
+                XCTAssertTrue([p.top5[0].0, p.top5[1].0].contains(ours), "\(key) top-1 within llama.cpp's top 2")
+            } else {
+                XCTAssertEqual(ours, p.top5[0].0, "\(key) top-1 vs llama.cpp")
+            }
             // Greedy decoding through the cache reproduces the fp32 engine's continuation.
             let g = try model.generate(promptTokens: p.ids, options: GenerationOptions(maxTokens: 20, sampling: .greedy, stopAtEndOfGeneration: false))
             let n = min(g.tokens.count, p.fp32Greedy.count)

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Inference speed: Hyperlab's engine vs llama.cpp (llama-cpp-python) vs PyTorch (transformers, fp32),
+on the same GGUF file, the same 512-token prompt and the same thread count, in one run.
+
+Usage: bench/inference.py [--model smollm2-135m-instruct] [--threads 2] [--no-torch] [--record]
+Needs: a release build (`swift build -c release`) and bench/setup.sh.
+"""
+import argparse, json, os, resource, subprocess, sys, time, datetime, platform
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROMPT = os.path.join(ROOT, "..", "shared", "reference", "prompt512.txt")
+if not os.path.exists(PROMPT):
+    PROMPT = os.path.join(ROOT, "bench", "prompt512.txt")
+HYPERLAB = os.path.join(ROOT, ".build", "release", "hyperlab")
+
+
+def model_path(alias):
+    out = subprocess.run([HYPERLAB, "models", "pull", alias], check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+def ours(alias, threads, n, gen, streams):
+    out = subprocess.run([HYPERLAB, "bench", "--model", alias, "--threads", str(threads), "--prompt-file", PROMPT,
+                          "--tokens", str(n), "--gen-tokens", str(gen), "--streams", str(streams),
+                          "--context", "2048", "--json"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def llama_cpp(path, threads, n, gen, repeats=3):
+    import llama_cpp
+    text = open(PROMPT).read()
+    res = {}
+    llm = llama_cpp.Llama(model_path=path, n_ctx=2048, n_threads=threads, n_threads_batch=threads,
+                          n_batch=512, n_ubatch=512, logits_all=False, verbose=False)
+    ids = llm.tokenize(text.encode(), add_bos=False, special=False)
+    while len(ids) < n:
+        ids += ids
+    ids = ids[:n]
+    best = 1e9
+    for _ in range(repeats):
+        llm.reset(); llm._ctx.kv_cache_clear() if hasattr(llm._ctx, "kv_cache_clear") else None
+        t = time.perf_counter(); llm.eval(ids); best = min(best, time.perf_counter() - t)
+    res["prompt_tok_s"] = n / best
+    # Generation after the prompt: greedy, one token per eval.
+    llm.reset()
+    llm.eval(ids)
+    tok = int(max(range(llm.n_vocab()), key=lambda i: llm.scores[llm.n_tokens - 1][i]))
+    t = time.perf_counter()
+    for _ in range(gen):
+        llm.eval([tok])
+        tok = int(llm.scores[llm.n_tokens - 1].argmax())
+    res["gen_tok_s"] = gen / (time.perf_counter() - t)
+    del llm
+    # Full logits over the prompt.
+    llm = llama_cpp.Llama(model_path=path, n_ctx=2048, n_threads=threads, n_threads_batch=threads,
+                          n_batch=512, n_ubatch=512, logits_all=True, verbose=False)
+    best = 1e9
+    for _ in range(repeats):
+        llm.reset()
+        t = time.perf_counter(); llm.eval(ids); best = min(best, time.perf_counter() - t)
+    res["score_seconds"] = best
+    return res
+
+
+def torch_fp32(path, threads, n, repeats=3):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    torch.set_num_threads(threads)
+    d, f = os.path.dirname(path), os.path.basename(path)
+    tok = AutoTokenizer.from_pretrained(d, gguf_file=f)
+    model = AutoModelForCausalLM.from_pretrained(d, gguf_file=f, torch_dtype=torch.float32).eval()
+    ids = tok(open(PROMPT).read(), add_special_tokens=False)["input_ids"]
+    while len(ids) < n:
+        ids += ids
+    x = torch.tensor([ids[:n]])
+    res = {}
+    with torch.inference_mode():
+        model(x[:, :64])
+        best = 1e9
+        for _ in range(repeats):
+            t = time.perf_counter(); model(x, logits_to_keep=1); best = min(best, time.perf_counter() - t)
+        res["prompt_tok_s"] = n / best
+        best = 1e9
+        for _ in range(repeats):
+            t = time.perf_counter(); model(x); best = min(best, time.perf_counter() - t)
+        res["score_seconds"] = best
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="smollm2-135m-instruct")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tokens", type=int, default=512)
+    ap.add_argument("--gen", type=int, default=64)
+    ap.add_argument("--streams", type=int, default=16)
+    ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--record", action="store_true", help="append the result to bench/RESULTS.md")
+    a = ap.parse_args()
+    path = model_path(a.model)
+    print(f"model {a.model} ({path}), {a.threads} threads, {a.tokens}-token prompt", flush=True)
+    o = ours(a.model, a.threads, a.tokens, a.gen, a.streams)
+    print("hyperlab :", json.dumps(o), flush=True)
+    l = llama_cpp(path, a.threads, a.tokens, a.gen)
+    print("llama.cpp:", json.dumps(l), flush=True)
+    t = None
+    if not a.no_torch:
+        try:
+            t = torch_fp32(path, a.threads, a.tokens)
+            print("pytorch  :", json.dumps(t), flush=True)
+        except Exception as e:  # an architecture transformers cannot load from GGUF
+            print(f"pytorch  : unavailable ({type(e).__name__}: {e})", flush=True)
+    rows = []
+    def ratio(x, y): return f"{x / y:.2f}×" if y else "n/a"
+    rows.append(("prompt processing, %d tokens (tok/s)" % a.tokens, f"{o['prompt_tok_s']:.0f}", f"{l['prompt_tok_s']:.0f}",
+                 f"{t['prompt_tok_s']:.0f}" if t else "—", ratio(o['prompt_tok_s'], l['prompt_tok_s']),
+                 ratio(o['prompt_tok_s'], t['prompt_tok_s']) if t else "—"))
+    rows.append(("full-logit scoring, %d tokens (s)" % a.tokens, f"{o['score_seconds']:.2f}", f"{l['score_seconds']:.2f}",
+                 f"{t['score_seconds']:.2f}" if t else "—", ratio(l['score_seconds'], o['score_seconds']),
+                 ratio(t['score_seconds'], o['score_seconds']) if t else "—"))
+    rows.append(("generation after the prompt (tok/s)", f"{o['gen_tok_s']:.1f}", f"{l['gen_tok_s']:.1f}", "—",
+                 ratio(o['gen_tok_s'], l['gen_tok_s']), "—"))
+    rows.append((f"{a.streams} streams from one prompt, aggregate (tok/s)", f"{o['streams_aggregate_tok_s']:.0f}",
+                 f"{l['gen_tok_s']:.1f} (1 stream)", "—", ratio(o['streams_aggregate_tok_s'], l['gen_tok_s']), "—"))
+    rows.append(("peak resident memory, 2k context (MiB)", f"{o['peak_rss_mib']:.0f}", "—", "—", "—", "—"))
+    header = "| what | hyperlab | llama.cpp | PyTorch fp32 | vs llama.cpp | vs PyTorch |\n|---|---|---|---|---|---|"
+    table = header + "\n" + "\n".join("| " + " | ".join(r) + " |" for r in rows)
+    print(table)
+    if a.record:
+        stamp = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+        with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as fh:
+            fh.write(f"\n## Inference: {a.model}, {a.threads} threads ({stamp}, {platform.machine()})\n\n"
+                     f"Measured in one run by `bench/inference.py --model {a.model} --threads {a.threads}`. "
+                     "Ratios > 1 mean Hyperlab is faster.\n\n" + table + "\n")
+
+
+if __name__ == "__main__":
+    main()

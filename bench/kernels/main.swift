@@ -1,0 +1,165 @@
+// Kernels micro-benchmark: sgemm GFLOP/s on SmolLM2-135M prompt shapes (m = 512 tokens), the per-token
+// time of all of SmolLM2's decode matrix-vector products (30 layers of Q4_1 + the 49152×576 Q8_0 head)
+// for m = 1 and m = 16 streams, and per-type quantizedMatMul / dequantizeRows throughput.
+//
+// Usage: kernels-bench [all|gemm|matvec|types|gemmsmall]
+//   HYPERLAB_THREADS=n         threads of ThreadPool.shared
+//   HYPERLAB_BENCH_CPU=1       report process CPU time instead of wall time (stable on a loaded machine
+//                              for 1-thread runs)
+//   HYPERLAB_BENCH_SAME_LAYER=1  reuse one layer's weights (cache-resident: isolates compute from memory)
+import Kernels
+import GGUF
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Wall time, or this process's CPU time when HYPERLAB_BENCH_CPU is set (robust on a loaded machine
+/// for one-thread runs: time spent descheduled does not count).
+let useCPUTime = getenv("HYPERLAB_BENCH_CPU") != nil
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(useCPUTime ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+func randomBuffer(_ n: Int) -> UnsafeMutablePointer<Float> {
+    let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+    var s: UInt64 = 0x9E3779B97F4A7C15
+    for i in 0..<n {
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        p[i] = Float(Int64(bitPattern: s >> 11) % 2000) / 1000 - 1
+    }
+    return p
+}
+
+let pool = ThreadPool.shared
+print("threads: \(pool.threadCount)")
+let args = CommandLine.arguments
+let which = args.count > 1 ? args[1] : "all"
+
+if which == "all" || which == "gemm" {
+    let shapes = [(512, 576, 576), (512, 192, 576), (512, 1536, 576), (512, 576, 1536), (512, 49152, 576)]
+    for (tA, tB) in [(false, true), (false, false), (true, false)] {
+        for (m, n, k) in shapes {
+            if n == 49152 && tA { continue }
+            let a = randomBuffer(m * k), b = randomBuffer(n * k), c = randomBuffer(m * n)
+            let lda = tA ? m : k, ldb = tB ? k : n
+            sgemm(transA: tA, transB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
+            var best = Double.infinity
+            let reps = n > 10000 ? 3 : 10
+            for _ in 0..<reps {
+                let t0 = now()
+                sgemm(transA: tA, transB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
+                best = min(best, now() - t0)
+            }
+            let gf = 2.0 * Double(m * n * k) / best / 1e9
+            print("sgemm tA=\(tA ? 1 : 0) tB=\(tB ? 1 : 0) m=\(m) n=\(n) k=\(k): \(String(format: "%.1f", gf)) GFLOP/s (\(String(format: "%.2f", best * 1e3)) ms)")
+            a.deallocate(); b.deallocate(); c.deallocate()
+        }
+    }
+}
+
+/// Random but valid blocks: fp16 scales in a sane range, random quantized bytes.
+func randomQuantized(_ type: GGMLType, rows: Int, k: Int, seed: UInt64) -> UnsafeMutableRawPointer {
+    let stride = type.byteCount(elements: k)!
+    let total = rows * stride
+    let p = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 64)
+    var s = seed
+    let bytes = p.assumingMemoryBound(to: UInt8.self)
+    for i in 0..<total {
+        s = s &* 6364136223846793005 &+ 1442695040888963407
+        bytes[i] = UInt8(truncatingIfNeeded: s >> 33)
+    }
+    func setHalf(_ off: Int, _ v: Float) { p.storeBytes(of: Float16(v).bitPattern, toByteOffset: off, as: UInt16.self) }
+    let blocks = total / type.bytesPerBlock
+    for b in 0..<blocks {
+        let o = b * type.bytesPerBlock
+        switch type {
+        case .q4_0, .q5_0, .q8_0: setHalf(o, 0.01)
+        case .q4_1, .q5_1: setHalf(o, 0.01); setHalf(o + 2, -0.05)
+        case .q4_K, .q5_K: setHalf(o, 0.001); setHalf(o + 2, 0.002)
+        case .q6_K: setHalf(o + 208, 0.0005)
+        case .f16:
+            for e in 0..<(type.bytesPerBlock / 2) { setHalf(o + 2 * e, Float(e % 7) * 0.01) }
+        case .bf16:
+            p.storeBytes(of: UInt16(0x3C00 + (b % 64)), toByteOffset: o, as: UInt16.self)
+        default: break
+        }
+    }
+    if type == .f32 {
+        let f = p.assumingMemoryBound(to: Float.self)
+        for i in 0..<(total / 4) { f[i] = Float(i % 13) * 0.01 - 0.06 }
+    }
+    return p
+}
+
+if which == "all" || which == "matvec" {
+    // SmolLM2-135M decode: 30 layers of q, k, v, o (576 rows × 576 / 192 rows × 576), gate, up (1536×576),
+    // down (576×1536) in Q4_1, and the 49152×576 Q8_0 output head.
+    let layerShapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
+    for m in [1, 16] {
+        var mats: [(GGMLType, UnsafeMutableRawPointer, Int, Int)] = []
+        var seed: UInt64 = 1
+        // HYPERLAB_BENCH_SAME_LAYER=1 reuses one layer's weights 30 times (cache-resident: shows the compute cost).
+        let same = getenv("HYPERLAB_BENCH_SAME_LAYER") != nil
+        var first: [(GGMLType, UnsafeMutableRawPointer, Int, Int)] = []
+        for layer in 0..<30 {
+            if same && layer > 0 { mats += first; continue }
+            for (n, k) in layerShapes { mats.append((.q4_1, randomQuantized(.q4_1, rows: n, k: k, seed: seed), n, k)); seed += 1 }
+            if layer == 0 { first = mats }
+        }
+        mats.append((.q8_0, randomQuantized(.q8_0, rows: 49152, k: 576, seed: 99), 49152, 576))
+        let x = randomBuffer(m * 1536), y = UnsafeMutablePointer<Float>.allocate(capacity: m * 49152)
+        var best = Double.infinity, bestHead = Double.infinity
+        for _ in 0..<8 {
+            let t0 = now()
+            for (i, (t, w, n, k)) in mats.enumerated() {
+                if i == mats.count - 1 { let th = now(); quantizedMatMul(type: t, weights: w, n: n, k: k, x: x, m: m, y: y); bestHead = min(bestHead, now() - th) }
+                else { quantizedMatMul(type: t, weights: w, n: n, k: k, x: x, m: m, y: y) }
+            }
+            best = min(best, now() - t0)
+        }
+        print("SmolLM2 matvecs per step, m=\(m): \(String(format: "%.2f", best * 1e3)) ms (head \(String(format: "%.2f", bestHead * 1e3)) ms), \(String(format: "%.2f", best * 1e3 / Double(m))) ms/token")
+    }
+}
+
+if which == "all" || which == "types" {
+    // Per-type matvec throughput on a 2048×640 matrix (Gemma-3-270M-like), m = 1 and m = 16.
+    for t in [GGMLType.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K] {
+        let n = 2048, k = 1024
+        let w = randomQuantized(t, rows: n, k: k, seed: 5)
+        let deq = UnsafeMutablePointer<Float>.allocate(capacity: 64 * k)
+        var bestD = Double.infinity
+        for _ in 0..<20 {
+            let t0 = now()
+            for r in stride(from: 0, to: n, by: 64) { dequantizeRows(type: t, weights: w, k: k, rowStart: r, rowCount: 64, into: deq, pool: ThreadPool(threads: 1)) }
+            bestD = min(bestD, now() - t0)
+        }
+        print("dequantizeRows \(t) \(n)x\(k) (serial, L2-resident output): \(String(format: "%.1f", bestD * 1e6)) µs, \(String(format: "%.2f", Double(n * k) / bestD / 1e9)) G elements/s")
+        for m in [1, 16] {
+            let x = randomBuffer(m * k), y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+            var best = Double.infinity
+            for _ in 0..<20 {
+                let t0 = now()
+                quantizedMatMul(type: t, weights: w, n: n, k: k, x: x, m: m, y: y)
+                best = min(best, now() - t0)
+            }
+            print("quantizedMatMul \(t) n=\(n) k=\(k) m=\(m): \(String(format: "%.1f", best * 1e6)) µs, \(String(format: "%.1f", 2.0 * Double(n * k * m) / best / 1e9)) GFLOP/s")
+        }
+    }
+}
+
+if which == "gemmsmall" {
+    for m in [6, 12, 16, 18, 64] {
+        let n = 2048, k = 1024
+        let a = randomBuffer(m * k), b = randomBuffer(n * k), c = randomBuffer(m * n)
+        var best = Double.infinity
+        for _ in 0..<10 {
+            let t0 = now()
+            sgemm(transA: false, transB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: c, ldc: n)
+            best = min(best, now() - t0)
+        }
+        print("sgemm m=\(m) n=\(n) k=\(k): \(String(format: "%.1f", 2.0 * Double(m * n * k) / best / 1e9)) GFLOP/s")
+    }
+}
