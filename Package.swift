@@ -36,6 +36,7 @@ let package = Package(
             dependencies: ["Transformer",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hot),
+        .executableTarget(name: "kernels-bench", dependencies: ["Kernels", "GGUF"], path: "bench/kernels", swiftSettings: hot),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["make_reference.py"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),
