@@ -17,11 +17,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "hyperlab", targets: ["hyperlab"]),
-        .library(name: "Hyperlab", targets: ["GGUF", "Kernels", "Tokenization", "ChatTemplate", "Transformer", "Scenarios", "Corpora"]),
+        .library(name: "Hyperlab", targets: ["GGUF", "Kernels", "Tokenization", "ChatTemplate", "Transformer", "Scenarios",
+                                            "Corpora", "Backends", "Experiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .target(name: "GGUF", swiftSettings: hot),
@@ -31,9 +33,12 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Kernels", "GGUF", "Tokenization", "ChatTemplate"], swiftSettings: hot),
         .target(name: "Scenarios"),
         .target(name: "Corpora", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: hot),
+        .target(name: "Backends", dependencies: ["Transformer", "ChatTemplate"]),
+        .target(name: "Experiments", dependencies: ["Backends", "Scenarios", "Corpora", "ChatTemplate",
+                                                    .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "hyperlab",
-            dependencies: ["Transformer",
+            dependencies: ["Transformer", "Backends", "Scenarios", "Corpora", "Experiments",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: hot),
         .executableTarget(name: "kernels-bench", dependencies: ["Kernels", "GGUF"], path: "bench/kernels", swiftSettings: hot),
@@ -42,8 +47,10 @@ let package = Package(
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], exclude: ["make_expected.py", "Fixtures"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
-        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"]),
+        .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], exclude: ["Fixtures"]),
         .testTarget(name: "CorporaTests", dependencies: ["Corpora"]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Transformer", "ChatTemplate"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backends", "Scenarios", "ChatTemplate"]),
     ],
     swiftLanguageModes: [.v5]
 )

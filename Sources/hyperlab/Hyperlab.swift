@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 
 @main
-struct Hyperlab: ParsableCommand {
+struct Hyperlab: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hyperlab",
         abstract: "Causal experiments on self-fulfilling misalignment in language models, on one CPU.",
-        subcommands: [Models.self, Tokenize.self, Logits.self, Score.self, Generate.self, Bench.self])
+        subcommands: [Models.self, Tokenize.self, Logits.self, Score.self, Generate.self, Battery.self, Classify.self,
+                      Eval.self, Bench.self])
 }
 
 /// Writes one JSON value to standard output (sorted keys, one line).
