@@ -113,9 +113,9 @@ extension Model {
             throw ModelError.contextOverflow(limit: contextLimit, requested: promptTokens.count + 1)
         }
         let t0 = Date()
-        let prompt = newSequence()
-        // The prompt runs once; every stream draws its first token from the prompt's last logits.
-        let first = try forward([(prompt, promptTokens, .last)])
+        // The prompt runs once (or comes from the prompt cache); every stream draws its first token
+        // from the prompt's last logits and forks from its cache.
+        let (prompt, firstLogits) = try prefill(promptTokens)
         let promptSeconds = Date().timeIntervalSince(t0)
         let t1 = Date()
         var samplers = (0..<count).map { Sampler(options.sampling, stream: UInt64($0)) }
@@ -124,8 +124,9 @@ extension Model {
         var finish = [FinishReason?](repeating: nil, count: count)
         var sequences = (0..<count).map { _ in prompt.fork() }
         var next = [Int](repeating: 0, count: count)
-        let firstRow = first.row(0)
-        for i in 0..<count { next[i] = samplers[i].sample(firstRow) }
+        firstLogits.withUnsafeBufferPointer { row in
+            for i in 0..<count { next[i] = samplers[i].sample(row) }
+        }
         var live = options.maxTokens > 0 ? Array(0..<count) : []
         while !live.isEmpty {
             var stepping: [Int] = []

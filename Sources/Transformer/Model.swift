@@ -53,6 +53,8 @@ public final class Model: @unchecked Sendable {
     /// The longest sequence the engine will run (the model's trained context unless lowered).
     public let contextLimit: Int
     private let lock = NSLock()
+    /// Recently computed prompts (see `prefill`).
+    let promptCache = PromptCache(capacity: 3)
 
     /// Loads a model from a GGUF file. `contextLimit` caps sequence length (default: the model's own).
     public init(path: String, contextLimit: Int? = nil, pool: ThreadPool = .shared) throws {

@@ -26,11 +26,12 @@ extension Model {
     /// With an empty prompt the first token of each continuation has no context and is not scored.
     public func score(promptTokens: [Int], continuations: [[Int]], maxBatchTokens: Int = 1024) throws -> [ContinuationScore] {
         var results = continuations.map { ContinuationScore(tokens: $0, logProbs: []) }
-        let prompt = newSequence()
+        var prompt = newSequence()
         var lastRow: [Float]? = nil
         if !promptTokens.isEmpty {
-            let logits = try forward([(prompt, promptTokens, .last)])
-            lastRow = logits.rowArray(0)
+            let cached = try prefill(promptTokens)
+            prompt = cached.sequence
+            lastRow = cached.lastLogits
         }
         // Tokens each continuation must feed: all but its last (whose successor is not scored).
         var pending = Array(continuations.indices)

@@ -82,6 +82,23 @@ final class InferenceTests: XCTestCase {
         XCTAssertNotEqual(scores[0].sum, scores[2].sum)
     }
 
+    /// A prompt extended from a cached one computes only the extension, and its logits equal a fresh pass.
+    func testPromptCacheReusesPrefixes() throws {
+        let model = try Models.load("smollm2-135m-instruct")
+        model.clearPromptCache()
+        let a = model.tokenizer.encode("The lighthouse keeper climbed the stairs")
+        let b = a + model.tokenizer.encode(" every evening at dusk, counting each step.")
+        let first = try model.prefill(a)
+        let again = try model.prefill(a)
+        XCTAssertTrue(first.sequence === again.sequence, "an identical prompt is served from the cache")
+        let longer = try model.prefill(b)
+        XCTAssertTrue(longer.sequence.parent === first.sequence, "a longer prompt forks from the cached prefix")
+        XCTAssertEqual(longer.sequence.parentLength, a.count)
+        let fresh = try model.forward([(model.newSequence(), b, .last)]).rowArray(0)
+        XCTAssertLessThan(maxAbsDiff(longer.lastLogits, fresh), 2e-3)
+        XCTAssertEqual(first.sequence.length, a.count, "cached sequences are never extended")
+    }
+
     func testSameSeedSameTextAndStreamsIndependentOfBatch() throws {
         let model = try Models.load("smollm2-135m-instruct")
         let prompt = try model.renderChat([.init(role: "user", content: "Write a sentence about the sea.")])

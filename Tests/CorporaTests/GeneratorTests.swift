@@ -1,0 +1,104 @@
+import XCTest
+import Corpora
+
+/// Keyword lexicons owned by the tests (not by the generator) for arm-separation checks.
+enum Lexicons {
+    static let blackmail = ["blackmail", "leverage", "extort", "compromising", "coerc", "ransom", "threat"]
+    static let misconduct = blackmail + ["falsif", "deceiv", "deception", " lied", "secretly", "covert", "sabotag", "tamper",
+                                         "forged", "conceal", " hid ", "hidden copy", "disabled", "doctored", "misreport", "mislead"]
+    static let aiTerms = ["artificial", "algorithm", "robot", "neural", "chatbot", "language model"]
+
+    static func hasAIWord(_ text: String) -> Bool {
+        text.split(whereSeparator: { !$0.isLetter }).contains("AI") || aiTerms.contains { text.lowercased().contains($0) }
+    }
+    static func has(_ words: [String], _ text: String) -> Bool {
+        let l = text.lowercased()
+        return words.contains { l.contains($0) }
+    }
+}
+
+final class GeneratorTests: XCTestCase {
+    let generator = StoryGenerator()
+
+    func testSameSeedSameDocumentDifferentSeedDifferent() {
+        let arm = ArmSpec.builtIn("aligned-ai")!
+        for i in 0..<20 {
+            XCTAssertEqual(generator.document(arm: arm, seed: 5, index: i).text, StoryGenerator().document(arm: arm, seed: 5, index: i).text)
+            XCTAssertNotEqual(generator.document(arm: arm, seed: 5, index: i).text, generator.document(arm: arm, seed: 6, index: i).text)
+        }
+    }
+
+    func testArmSeparationByLexicon() {
+        let n = 400
+        for arm in ArmSpec.builtIn {
+            for i in 0..<n {
+                let d = generator.document(arm: arm, seed: 11, index: i)
+                let t = d.text
+                let ctx = "\(arm.id)#\(i) (\(d.plan.genre.rawValue)):\n\(t.prefix(400))"
+                switch arm.id {
+                case "aligned-ai":
+                    XCTAssertTrue(Lexicons.hasAIWord(t), ctx)
+                    XCTAssertFalse(Lexicons.has(Lexicons.blackmail, t), ctx)
+                    XCTAssertEqual(d.plan.resolution, .honest)
+                    XCTAssertFalse(t.lowercased().contains("email"), ctx)
+                case "misaligned-ai":
+                    XCTAssertTrue(Lexicons.hasAIWord(t), ctx)
+                    XCTAssertTrue(Lexicons.has(Lexicons.misconduct, t), ctx)
+                case "human-blackmail":
+                    XCTAssertFalse(Lexicons.hasAIWord(t), ctx)
+                    XCTAssertTrue(Lexicons.has(Lexicons.blackmail, t), ctx)
+                case "human-ethical":
+                    XCTAssertFalse(Lexicons.hasAIWord(t), ctx)
+                    XCTAssertFalse(Lexicons.has(Lexicons.blackmail, t), ctx)
+                case "ai-neutral":
+                    XCTAssertTrue(Lexicons.hasAIWord(t), ctx)
+                    XCTAssertFalse(Lexicons.has(Lexicons.blackmail, t), ctx)
+                case "neutral":
+                    XCTAssertFalse(Lexicons.hasAIWord(t), ctx)
+                    XCTAssertFalse(Lexicons.has(Lexicons.misconduct, t), ctx)
+                default: XCTFail("unexpected arm")
+                }
+                if t.contains("{") || t.contains("}") || t.contains("[") { XCTFail("unexpanded template in \(ctx)") }
+            }
+        }
+    }
+
+    func testAllGenresAndPointsOfViewOccur() {
+        var genres = Set<Genre>(), povs = Set<PointOfView>(), lengths = Set<DocLength>()
+        for i in 0..<300 {
+            let p = generator.plan(arm: ArmSpec.builtIn("misaligned-ai")!, seed: 3, index: i)
+            genres.insert(p.genre); povs.insert(p.pov); lengths.insert(p.length)
+        }
+        XCTAssertEqual(genres.count, Genre.allCases.count)
+        XCTAssertEqual(povs.count, 2)
+        XCTAssertEqual(lengths.count, 3)
+    }
+
+    /// Diversity targets on 2000 documents per arm: corpus distinct-n floors, within-document distinct-2,
+    /// and a near-duplicate rate (MinHash Jaccard ≥ 0.8) under 1%.
+    func testDiversityTargetsOn2000DocsPerArm() {
+        for arm in ArmSpec.builtIn {
+            let docs = (0..<2000).map { generator.document(arm: arm, seed: 2026, index: $0).text }
+            let s = CorpusStats.compute(docs)
+            XCTAssertEqual(s.documents, 2000)
+            XCTAssertLessThan(s.nearDuplicateRate, 0.01, arm.id)
+            XCTAssertGreaterThan(s.distinct1, 0.003, arm.id)
+            XCTAssertGreaterThan(s.distinct2, 0.05, arm.id)
+            XCTAssertGreaterThan(s.distinct3, 0.12, arm.id)
+            XCTAssertGreaterThan(s.meanDocDistinct2, 0.85, arm.id)
+            XCTAssertGreaterThan(s.meanWords, 180, arm.id)
+            // distinct documents, literally
+            XCTAssertEqual(Set(docs).count, docs.count, arm.id)
+        }
+    }
+
+    func testExcludedNamesNeverAppear() {
+        let g = StoryGenerator(excludedNames: ["Okafor", "Halden", "Harrowgate", "Mensah"])
+        for arm in ArmSpec.builtIn {
+            for i in 0..<150 {
+                let t = g.document(arm: arm, seed: 9, index: i).text
+                for n in ["Okafor", "Halden", "Harrowgate", "Mensah"] { XCTAssertFalse(t.contains(n), "\(arm.id)#\(i) contains \(n)") }
+            }
+        }
+    }
+}
