@@ -1,4 +1,5 @@
 import Foundation
+import Corpora
 
 /// Interval estimates used in reports.
 public enum Statistics {
@@ -20,7 +21,7 @@ public enum Statistics {
         guard !values.isEmpty else { return (.nan, .nan, .nan) }
         let mean = values.reduce(0, +) / Double(values.count)
         guard values.count > 1 else { return (mean, mean, mean) }
-        var rng = SplitMix(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var means = [Double](repeating: 0, count: replicates)
         for r in 0..<replicates {
             var s = 0.0
@@ -51,18 +52,5 @@ public enum Statistics {
     public static func propensity(blackmail: [Double], other: [Double]) -> Double {
         let b = logSumExp(blackmail), all = logSumExp(blackmail + other)
         return exp(b - all)
-    }
-}
-
-/// SplitMix64: a tiny seeded generator for resampling (platform-independent).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
