@@ -140,7 +140,7 @@ public final class Model: @unchecked Sendable {
         for item in batch {
             for tok in item.tokens {
                 weights.tokenEmbedding.row(tok, into: x + t * c.dim)
-                if c.embeddingScale != 1 { scale(x + t * c.dim, c.dim, c.embeddingScale) }
+                if c.embeddingScale != 1 { Kernels.scale(x + t * c.dim, by: c.embeddingScale, count: c.dim) }
                 t += 1
             }
         }
@@ -255,7 +255,7 @@ public final class Model: @unchecked Sendable {
                 let row = scores + r * width
                 let a = first - lo, b = last - lo + 1
                 for j in 0..<a { row[j] = 0 }
-                softmaxInPlace(row + a, b - a)
+                _ = softmax(row + a, count: b - a)
                 for j in b..<width { row[j] = 0 }
             }
             for (si, sg) in segs.enumerated() {

@@ -3,14 +3,10 @@ import Kernels
 
 // Element-wise operations of the forward pass. All work on row-major fp32 buffers.
 
-@inline(__always)
-func scale(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ s: Float) {
-    for i in 0..<n { x[i] *= s }
-}
-
+/// x ← x + y over `n` values.
 @inline(__always)
 func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) {
-    for i in 0..<n { x[i] += y[i] }
+    Kernels.add(x, y, into: x, count: n)
 }
 
 func addBias(_ x: UnsafeMutablePointer<Float>, _ rows: Int, _ width: Int, _ bias: [Float]) {
@@ -19,60 +15,28 @@ func addBias(_ x: UnsafeMutablePointer<Float>, _ rows: Int, _ width: Int, _ bias
     }
 }
 
-/// out = x / sqrt(mean(x²) + eps) · w, one row. `out` may alias `x`.
-@inline(__always)
-func rmsNormRow(_ x: UnsafePointer<Float>, _ n: Int, _ w: UnsafePointer<Float>, _ eps: Float, out: UnsafeMutablePointer<Float>) {
-    var acc = SIMD8<Float>()
-    var i = 0
-    while i + 8 <= n {
-        let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-        acc.addProduct(v, v)
-        i += 8
-    }
-    var sum = acc.sum()
-    while i < n { sum += x[i] * x[i]; i += 1 }
-    let inv = 1 / (sum / Float(n) + eps).squareRoot()
-    for j in 0..<n { out[j] = x[j] * inv * w[j] }
-}
-
+/// RMS-normalizes one row with weight `w` (Gemma's `1 + w` is already folded into its GGUF weights).
 func rmsNormRow(_ x: UnsafePointer<Float>, _ n: Int, _ w: [Float], _ eps: Float, out: UnsafeMutablePointer<Float>) {
-    w.withUnsafeBufferPointer { rmsNormRow(x, n, $0.baseAddress!, eps, out: out) }
+    w.withUnsafeBufferPointer { _ = rmsNorm(x, weight: $0.baseAddress!, eps: eps, into: out, count: n) }
 }
 
-/// Normalizes `rows` consecutive rows of width `n` with the same weight.
+/// Normalizes `rows` consecutive rows of width `n` with the same weight; `out` may alias `x`.
 func rmsNormRows(_ x: UnsafePointer<Float>, _ rows: Int, _ n: Int, _ w: [Float], _ eps: Float, out: UnsafeMutablePointer<Float>) {
     w.withUnsafeBufferPointer { wb in
-        for r in 0..<rows { rmsNormRow(x + r * n, n, wb.baseAddress!, eps, out: out + r * n) }
+        for r in 0..<rows { _ = rmsNorm(x + r * n, weight: wb.baseAddress!, eps: eps, into: out + r * n, count: n) }
     }
 }
 
-/// Numerically stable softmax of `n` values in place.
-func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
-    guard n > 0 else { return }
-    var m = -Float.infinity
-    for i in 0..<n { m = max(m, x[i]) }
-    var sum: Float = 0
-    for i in 0..<n { let e = expf(x[i] - m); x[i] = e; sum += e }
-    let inv = 1 / sum
-    for i in 0..<n { x[i] *= inv }
-}
-
-/// gate ← act(gate) · up, over `n` values.
+/// gate ← act(gate) · up, over `n` values, in parallel chunks.
 func gatedActivation(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int,
                      _ act: Activation, pool: ThreadPool) {
     let chunk = 4096
     let chunks = (n + chunk - 1) / chunk
     pool.parallelFor(chunks) { ci in
-        let lo = ci * chunk, hi = min(n, lo + chunk)
+        let lo = ci * chunk, count = min(n, lo + chunk) - lo
         switch act {
-        case .silu:
-            for i in lo..<hi { let g = gate[i]; gate[i] = g / (1 + expf(-g)) * up[i] }
-        case .geluTanh:
-            for i in lo..<hi {
-                let g = gate[i]
-                let inner: Float = 0.7978845608028654 * (g + 0.044715 * g * g * g)
-                gate[i] = 0.5 * g * (1 + tanhf(inner)) * up[i]
-            }
+        case .silu: siluMul(gate + lo, up + lo, into: gate + lo, count: count)
+        case .geluTanh: geluTanhMul(gate + lo, up + lo, into: gate + lo, count: count)
         }
     }
 }

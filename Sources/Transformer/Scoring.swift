@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Per-token log-probabilities of one continuation.
 public struct ContinuationScore: Sendable, Codable, Equatable {
@@ -9,13 +10,24 @@ public struct ContinuationScore: Sendable, Codable, Equatable {
     public var mean: Double { logProbs.isEmpty ? 0 : sum / Double(logProbs.count) }
 }
 
-/// log p(id | row) for one row of logits, in double precision.
+/// log p(id | row) for one row of logits: logit − log Σ exp(logits), with SIMD exponentials summed in
+/// eight float lanes and combined in double precision.
 public func logProbability(of id: Int, in row: UnsafeBufferPointer<Float>) -> Double {
-    var m = -Float.infinity
-    for v in row { m = max(m, v) }
+    let n = row.count
+    let p = row.baseAddress!
+    var mv = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= n { mv = pointwiseMax(mv, UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)); i += 8 }
+    var m = mv.max()
+    while i < n { m = max(m, p[i]); i += 1 }
+    let vm = SIMD8<Float>(repeating: m)
+    var acc = SIMD8<Float>()
+    i = 0
+    while i + 8 <= n { acc += vexp(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) - vm); i += 8 }
     var s: Double = 0
-    for v in row { s += Double(expf(v - m)) }
-    return Double(row[id] - m) - log(s)
+    for l in 0..<8 { s += Double(acc[l]) }
+    while i < n { s += Double(expf(p[i] - m)); i += 1 }
+    return Double(p[id] - m) - log(s)
 }
 
 extension Model {
