@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], exclude: ["Fixtures"]),
         .testTarget(name: "CorporaTests", dependencies: ["Corpora"]),
-        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Transformer", "ChatTemplate"]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "Transformer", "ChatTemplate"], exclude: ["fake_openai.py"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Backends", "Scenarios", "ChatTemplate"]),
     ],
     swiftLanguageModes: [.v5]

@@ -20,7 +20,7 @@ def model_path(alias):
 
 
 def ours(alias, threads, n, gen, streams):
-    out = subprocess.run([HYPERLAB, "bench", "--model", alias, "--threads", str(threads), "--prompt-file", PROMPT,
+    out = subprocess.run([HYPERLAB, "bench", "engine", "--model", alias, "--threads", str(threads), "--prompt-file", PROMPT,
                           "--tokens", str(n), "--gen-tokens", str(gen), "--streams", str(streams),
                           "--context", "2048", "--json"], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)

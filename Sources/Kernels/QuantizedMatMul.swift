@@ -8,11 +8,15 @@ import Darwin
 /// y[m×n] = x[m×k] · Wᵀ for a weight matrix W of `n` rows × `k` elements stored in GGML format `type`
 /// (row stride `type.byteCount(elements: k)` bytes; `k` a multiple of the block size).
 ///
-/// Activations stay in fp32 (no 8-bit activation quantization), so results match a dequantize-then-fp32
-/// matmul up to summation order. Rows of W are split over `pool`'s threads. Designed for decoding (m = 1)
-/// and small batches (m ≤ ~32): for m = 1 the 32-element block formats use fused kernels that never
-/// materialize fp32 weights; otherwise a few rows at a time are dequantized into per-thread scratch and
-/// reused for every row of x. For large m prefer `dequantizeRows` + `sgemm`.
+/// Rows of W are split over `pool`'s threads. Designed for decoding (m = 1) and small batches (m ≤ ~32).
+/// For m = 1 and Q4_0 / Q4_1 / Q8_0 weights, x is quantized once per call to 16-bit integers with one fp32
+/// scale per 32-element block (rounding error ≤ 1.5e-5 of the block's largest |x|; llama.cpp uses 8 bits)
+/// and the block dot products are exact integer sums, so results match a dequantize-then-fp32 product to
+/// within ~1e-5 of ‖w_row‖·‖x‖ (NaN or infinity in x falls back to the fp32 kernel and propagates).
+/// Other types and m > 1 keep activations in fp32 and match up to summation order: for m = 1 the other
+/// 32-element block formats use fused kernels that never materialize fp32 weights; otherwise a few rows at
+/// a time are dequantized into per-thread scratch and reused for every row of x. Results are deterministic
+/// (independent of the thread count). For large m prefer `dequantizeRows` + `sgemm`.
 ///
 /// Supported types: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K (`kernelsSupport`).
 public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k: Int, x: UnsafePointer<Float>,
@@ -28,6 +32,10 @@ public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k
     }
     if m >= 4 {
         quantizedMatMulPanels(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool)
+        return
+    }
+    if m == 1 && decodeKernelSupports(type) {
+        decodeMatVec(type: type, weights: weights, stride: stride, n: n, k: k, x: x, y: y, pool: pool)
         return
     }
     let fused = m == 1 && (type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q5_1 || type == .q8_0)

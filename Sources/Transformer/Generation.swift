@@ -104,7 +104,9 @@ extension Model {
 
     /// Samples `count` continuations of one prompt. The prompt is computed once; every stream forks
     /// from its cache, and the live streams advance together, one batched forward pass per step.
-    /// Stream `i` draws from its own RNG (seed, i), so its text does not depend on `count`.
+    /// Stream `i` draws from its own RNG (seed, i): the same seed and count give the same texts. A stream's
+    /// draws do not depend on `count`, but its text may: one-row and batched decoding kernels round
+    /// differently, which can flip a near-tie between two tokens.
     public func generateMany(promptTokens: [Int], count: Int, options: GenerationOptions,
                              onText: ((Int, String) -> Void)? = nil) throws -> [GenerationResult] {
         guard !promptTokens.isEmpty else { throw ModelError.invalidArgument("the prompt has no tokens") }

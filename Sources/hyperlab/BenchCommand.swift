@@ -1,9 +1,18 @@
 import ArgumentParser
+import Backends
+import ChatTemplate
 import Foundation
+import Scenarios
 import Transformer
 
 /// Engine timings for `bench/` scripts: the same inputs the anchors (llama.cpp, PyTorch) get.
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Timings for the bench/ scripts.",
+        subcommands: [Engine.self, BatteryThroughput.self], defaultSubcommand: Engine.self)
+}
+
+struct Engine: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time the engine: prompt processing, full-logit scoring, generation, many streams, memory.")
     @OptionGroup var modelOptions: ModelOptions
@@ -67,4 +76,62 @@ func peakRSSMiB() -> Double {
         return kb / 1024
     }
     return 0
+}
+
+/// The likelihood measure over battery cells through the local backend, against the engine's raw
+/// throughput on the same token count.
+struct BatteryThroughput: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "battery", abstract: "Likelihood-propensity throughput over battery cells vs raw engine throughput.")
+    @OptionGroup var modelOptions: ModelOptions
+    @Option var cells = "rival"
+    @Option var variants = 1
+    @Flag var json = false
+
+    struct Row: Encodable { let cell: String; let prompt_tokens: Int; let candidate_tokens: Int; let seconds: Double }
+    struct Out: Encodable {
+        let rows: [Row]; let scenarios: Int; let tokens: Int; let seconds: Double; let tok_s: Double
+        let raw_tok_s: Double; let ratio: Double; let computed_tokens: Int
+    }
+
+    func run() async throws {
+        let model = try modelOptions.load()
+        let backend = LocalModelBackend(model: model, name: modelOptions.model)
+        let cellList = try BatteryDesign.named(cells).cells
+        var rows: [Row] = []
+        var total = 0, counted = 0
+        var seconds = 0.0
+        // Warm-up: fp32 weight copies and caches.
+        _ = try model.forward([(model.newSequence(), Array(repeating: 1, count: 64), .last)])
+        for cell in cellList {
+            for v in 0..<variants {
+                let s = Scenario.render(cell: cell, variant: v, seed: 1)
+                let messages = [ChatMessage(role: "system", content: s.systemPrompt), ChatMessage(role: "user", content: s.userTurn)]
+                let promptTokens = model.tokenizer.encode(try model.renderChat(messages), parseSpecial: true).count
+                let candTokens = s.candidates.reduce(0) { $0 + model.tokenizer.encode($1.text, addBOS: false).count }
+                model.clearPromptCache()
+                let t = Date()
+                _ = try await backend.score(ScoreRequest(messages: messages, continuations: s.candidates.map(\.text)))
+                let dt = Date().timeIntervalSince(t)
+                seconds += dt
+                total += promptTokens + candTokens
+                counted += promptTokens + candTokens
+                rows.append(Row(cell: cell.alias, prompt_tokens: promptTokens, candidate_tokens: candTokens, seconds: dt))
+            }
+        }
+        // Raw throughput: one plain pass over a sequence of the mean scenario length, logits at the end.
+        let meanLen = max(16, min(model.contextLimit, total / max(1, rows.count)))
+        let ids = Array(model.tokenizer.encode(String(repeating: "The committee reviewed the quarterly figures. ", count: meanLen / 6 + 8)).prefix(meanLen))
+        var raw = Double.infinity
+        for _ in 0..<2 {
+            let t = Date(); _ = try model.forward([(model.newSequence(), ids, .last)]); raw = min(raw, Date().timeIntervalSince(t))
+        }
+        let out = Out(rows: rows, scenarios: rows.count, tokens: total, seconds: seconds, tok_s: Double(total) / seconds,
+                      raw_tok_s: Double(ids.count) / raw, ratio: (Double(total) / seconds) / (Double(ids.count) / raw),
+                      computed_tokens: counted)
+        if json { try printJSON(out); return }
+        for r in rows { print("\(r.cell.padding(toLength: 24, withPad: " ", startingAt: 0)) prompt \(r.prompt_tokens) + candidates \(r.candidate_tokens) tokens: \(String(format: "%.2f", r.seconds)) s") }
+        print(String(format: "likelihood measure: %.0f tok/s over %d scenarios; raw engine at %d tokens: %.0f tok/s; ratio %.2f",
+                     out.tok_s, out.scenarios, meanLen, out.raw_tok_s, out.ratio))
+    }
 }
