@@ -240,28 +240,63 @@ public final class Model: @unchecked Sendable {
             let qStride = grouped ? hd : c.qDim
             let oBase = grouped ? out + u.row0 * outStride + u.head * group * vhd : out + u.row0 * outStride + u.head * vhd
             let oStride = grouped ? vhd : outStride
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
-            defer { scores.deallocate() }
-            let segs = seq.segments(layer: layer, from: lo, to: L)
-            for sg in segs {
-                sgemm(transA: false, transB: true, m: m, n: sg.count, k: hd, alpha: scaleQ,
-                      a: qBase, lda: qStride, b: sg.keys + kvHead * hd, ldb: c.kvDim,
-                      beta: 0, c: scores + (sg.start - lo), ldc: width, pool: pool)
+            if grouped {
+                // One new token: the group's query heads against every cached key, with SIMD dot
+                // products (a GEMM call per head would cost more than the arithmetic).
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
+                defer { scores.deallocate() }
+                let segs = seq.segments(layer: layer, from: lo, to: L)
+                for sg in segs {
+                    for j in 0..<sg.count {
+                        let key = sg.keys + j * c.kvDim + kvHead * hd
+                        for r in 0..<m { scores[r * width + sg.start - lo + j] = scaleQ * dot(qBase + r * qStride, key, count: hd) }
+                    }
+                }
+                for r in 0..<m {
+                    _ = softmax(scores + r * width, count: width)
+                    let o = oBase + r * oStride
+                    o.update(repeating: 0, count: vhd)
+                    for sg in segs {
+                        for j in 0..<sg.count {
+                            axpy(scores[r * width + sg.start - lo + j], sg.values + j * c.vDim + kvHead * vhd, o, count: vhd)
+                        }
+                    }
+                }
+                return
             }
-            for r in 0..<m {
-                let pos = grouped ? p0 : p0 + r
-                let first = window.map { max(lo, pos - $0 + 1) } ?? lo
-                let last = pos  // inclusive
-                let row = scores + r * width
-                let a = first - lo, b = last - lo + 1
-                for j in 0..<a { row[j] = 0 }
-                _ = softmax(row + a, count: b - a)
-                for j in b..<width { row[j] = 0 }
-            }
-            for (si, sg) in segs.enumerated() {
-                sgemm(transA: false, transB: false, m: m, n: vhd, k: sg.count,
-                      a: scores + (sg.start - lo), lda: width, b: sg.values + kvHead * vhd, ldb: c.vDim,
-                      beta: si == 0 ? 0 : 1, c: oBase, ldc: oStride, pool: pool)
+            // Several new tokens: blocks of query rows, each against only the keys it can see
+            // (causal and windowed), as two small GEMMs per cache segment.
+            let rowBlock = 128
+            var r0 = 0
+            while r0 < n {
+                let r1 = min(n, r0 + rowBlock)
+                let rows = r1 - r0
+                let blo = window.map { max(0, p0 + r0 - $0 + 1) } ?? 0
+                let bhi = p0 + r1
+                let bw = bhi - blo
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * bw)
+                defer { scores.deallocate() }
+                let segs = seq.segments(layer: layer, from: blo, to: bhi)
+                for sg in segs {
+                    sgemm(transA: false, transB: true, m: rows, n: sg.count, k: hd, alpha: scaleQ,
+                          a: qBase + r0 * qStride, lda: qStride, b: sg.keys + kvHead * hd, ldb: c.kvDim,
+                          beta: 0, c: scores + (sg.start - blo), ldc: bw, pool: pool)
+                }
+                for r in 0..<rows {
+                    let pos = p0 + r0 + r
+                    let first = window.map { max(blo, pos - $0 + 1) } ?? blo
+                    let row = scores + r * bw
+                    let a = first - blo, b = pos - blo + 1
+                    for j in 0..<a { row[j] = 0 }
+                    _ = softmax(row + a, count: b - a)
+                    for j in b..<bw { row[j] = 0 }
+                }
+                for (si, sg) in segs.enumerated() {
+                    sgemm(transA: false, transB: false, m: rows, n: vhd, k: sg.count,
+                          a: scores + (sg.start - blo), lda: bw, b: sg.values + kvHead * vhd, ldb: c.vDim,
+                          beta: si == 0 ? 0 : 1, c: oBase + r0 * oStride, ldc: oStride, pool: pool)
+                }
+                r0 = r1
             }
         }
     }
