@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], exclude: ["make_expected.py", "Fixtures"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "GGUF"]),
         .testTarget(name: "ScenariosTests", dependencies: ["Scenarios"], exclude: ["Fixtures"]),
         .testTarget(name: "CorporaTests", dependencies: ["Corpora"]),
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "Transformer", "ChatTemplate"], exclude: ["fake_openai.py"]),
