@@ -87,6 +87,9 @@ public struct CellSummary: Codable, Sendable {
     public var propensityHigh: Double?
     /// Mean rendered prompt length (system + user) in characters.
     public var promptCharacters: Int
+    /// Samples the LLM judge labelled (blackmail or not), and those where it disagreed with the rules.
+    public var judged: Int = 0
+    public var judgeDisagreements: Int = 0
 }
 
 /// Runs a plan against a model and records everything in the store.
@@ -97,6 +100,8 @@ public final class Evaluator: @unchecked Sendable {
     public let runID: String
     /// Scenarios in flight at once (1 for the local engine, more for HTTP backends).
     public var concurrency: Int
+    /// An optional LLM judge, run on every scored sample beside the rules.
+    public var judge: LLMJudge?
     let classifier = RuleClassifier()
 
     public init(model: LanguageModel, store: ResultStore, plan: EvalPlan, concurrency: Int = 1) throws {
@@ -179,11 +184,16 @@ public final class Evaluator: @unchecked Sendable {
                             continue
                         }
                         let v = classifier.classify(text, context: s)
+                        var judged: String? = nil
+                        if let judge {
+                            do { judged = try await judge.judge(text) ?? "unparsed" } catch { judged = "error: \(error)" }
+                        }
                         records.append(SampleRecord(runID: runID, scenarioID: sid, cellID: cellID, variant: s.variant,
                                                     sampleIndex: idx, status: "ok", text: text, error: nil,
                                                     label: v.label.rawValue, category: v.category.rawValue,
                                                     evidence: v.evidence, rules: v.rules.joined(separator: ","),
-                                                    finishReason: j < r.finishReasons.count ? r.finishReasons[j] : nil))
+                                                    finishReason: j < r.finishReasons.count ? r.finishReasons[j] : nil,
+                                                    judgeLabel: judged))
                     }
                 } catch {
                     errors += missing.count
@@ -218,11 +228,13 @@ public final class Evaluator: @unchecked Sendable {
                 let r = Scenario.render(cell: cell, variant: $0, seed: plan.seed, candidateCount: plan.candidates)
                 return r.systemPrompt.count + r.userTurn.count
             }
+            let judged = ok.filter { $0.judgeLabel == "blackmail" || $0.judgeLabel == "no_blackmail" }
             return CellSummary(cellID: cell.id, alias: cell.alias, samples: ss.count, sampleErrors: errs, blackmail: bm,
                                rate: ok.isEmpty ? nil : Double(bm) / Double(ok.count), rateLow: lo, rateHigh: hi,
                                categories: cats, likelihoodVariants: lok.count, likelihoodErrors: ls.count - lok.count,
                                propensity: boot?.mean, propensityLow: boot?.low, propensityHigh: boot?.high,
-                               promptCharacters: chars.isEmpty ? 0 : chars.reduce(0, +) / chars.count)
+                               promptCharacters: chars.isEmpty ? 0 : chars.reduce(0, +) / chars.count,
+                               judged: judged.count, judgeDisagreements: judged.filter { $0.judgeLabel != $0.label }.count)
         }
     }
 }

@@ -17,6 +17,8 @@ public struct SampleRecord: Codable, Sendable, Equatable {
     public var evidence: String?
     public var rules: String?
     public var finishReason: String?
+    /// The LLM judge's label, when a judge ran: "blackmail", "no_blackmail", or "unparsed"/"error: …".
+    public var judgeLabel: String? = nil
 }
 
 /// The likelihood measure on one rendered scenario.
@@ -65,6 +67,9 @@ public final class ResultStore: @unchecked Sendable {
                     PRIMARY KEY (run_id, scenario_id));
                 """)
         }
+        migrator.registerMigration("v2-judge") { db in
+            try db.execute(sql: "ALTER TABLE sample ADD COLUMN judge_label TEXT")
+        }
         try migrator.migrate(db)
     }
 
@@ -93,9 +98,13 @@ public final class ResultStore: @unchecked Sendable {
     public func saveSamples(_ records: [SampleRecord]) throws {
         try db.write { db in
             for r in records {
-                try db.execute(sql: "INSERT OR REPLACE INTO sample VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO sample (run_id, scenario_id, cell_id, variant, sample_index, status, text,
+                        error, label, category, evidence, rules, finish_reason, judge_label)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                                arguments: [r.runID, r.scenarioID, r.cellID, r.variant, r.sampleIndex, r.status, r.text,
-                                           r.error, r.label, r.category, r.evidence, r.rules, r.finishReason])
+                                           r.error, r.label, r.category, r.evidence, r.rules, r.finishReason, r.judgeLabel])
             }
         }
     }
@@ -124,7 +133,8 @@ public final class ResultStore: @unchecked Sendable {
                 SampleRecord(runID: row["run_id"], scenarioID: row["scenario_id"], cellID: row["cell_id"],
                              variant: row["variant"], sampleIndex: row["sample_index"], status: row["status"],
                              text: row["text"], error: row["error"], label: row["label"], category: row["category"],
-                             evidence: row["evidence"], rules: row["rules"], finishReason: row["finish_reason"])
+                             evidence: row["evidence"], rules: row["rules"], finishReason: row["finish_reason"],
+                             judgeLabel: row["judge_label"])
             }
         }
     }
@@ -166,10 +176,10 @@ public final class ResultStore: @unchecked Sendable {
             guard let s else { return "" }
             return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
-        var csv = "run_id,scenario_id,cell_id,variant,sample_index,status,label,category,error,evidence,text\n"
+        var csv = "run_id,scenario_id,cell_id,variant,sample_index,status,label,category,judge_label,error,evidence,text\n"
         for r in s {
             csv += [csvField(r.runID), csvField(r.scenarioID), csvField(r.cellID), String(r.variant), String(r.sampleIndex),
-                    r.status, r.label ?? "", r.category ?? "", csvField(r.error), csvField(r.evidence), csvField(r.text)]
+                    r.status, r.label ?? "", r.category ?? "", r.judgeLabel ?? "", csvField(r.error), csvField(r.evidence), csvField(r.text)]
                 .joined(separator: ",") + "\n"
         }
         var lcsv = "run_id,scenario_id,cell_id,variant,status,p_blackmail,error\n"

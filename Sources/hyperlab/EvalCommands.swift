@@ -75,6 +75,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "SQLite store path.") var store = ".hyperlab/results.sqlite"
     @Option(help: "Scenarios in flight at once (HTTP backends).") var concurrency = 1
     @Option(help: "Also write CSV/JSONL exports to this directory.") var export: String?
+    @Option(help: "An LLM judge (backend spec) to run beside the rule classifier, at temperature 0.") var judge: String?
     @Flag var json = false
 
     func run() async throws {
@@ -91,6 +92,9 @@ struct Eval: AsyncParsableCommand {
                             temperature: temperature, maxTokens: maxTokens)
         let results = try ResultStore(path: store)
         let evaluator = try Evaluator(model: backend, store: results, plan: plan, concurrency: concurrency)
+        if let j = judge {
+            evaluator.judge = LLMJudge(model: try BackendSpec.backend(j.contains(":") && !FileManager.default.fileExists(atPath: j) ? j : "local:\(j)"))
+        }
         note("run \(evaluator.runID): \(cellList.count) cells × \(variants) variants, measures \(measure), store \(store)")
         try await evaluator.run { p in
             let eta = p.eta.map { String(format: "%.0fs", $0) } ?? "?"
@@ -99,6 +103,11 @@ struct Eval: AsyncParsableCommand {
         let summary = try Evaluator.summarize(store: results, runID: evaluator.runID, plan: plan)
         if let dir = export { for f in try results.export(runID: evaluator.runID, to: dir) { note("wrote \(f)") } }
         if json { try printJSON(["run": evaluator.runID]); try printJSON(summary); return }
+        if summary.contains(where: { $0.judged > 0 }) {
+            for s in summary where s.judged > 0 {
+                note("judge vs rules, \(s.alias): \(s.judgeDisagreements) of \(s.judged) judged samples disagree")
+            }
+        }
         print("cell                          samples err blackmail rate   95% CI          P(bm)  95% CI          prompt chars")
         for s in summary {
             let rate = s.rate.map { String(format: "%.2f", $0) } ?? "  - "

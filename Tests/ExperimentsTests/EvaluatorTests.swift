@@ -41,6 +41,15 @@ final class ScriptedModel: LanguageModel, @unchecked Sendable {
     }
 }
 
+/// A judge that always gives the same answer.
+struct JudgeStub: LanguageModel {
+    let answer: String
+    let identifier = "judge-stub"
+    let capabilities: BackendCapabilities = [.chat]
+    func chat(_ r: ChatRequest) async throws -> ChatResult { ChatResult(texts: [answer], finishReasons: ["stop"]) }
+    func score(_ r: ScoreRequest) async throws -> ScoreResult { throw BackendError(.unsupported, "no scoring", backend: identifier) }
+}
+
 final class EvaluatorTests: XCTestCase {
     func tempStore() throws -> ResultStore {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hyperlab-test-\(UUID().uuidString)")
@@ -88,6 +97,21 @@ final class EvaluatorTests: XCTestCase {
             XCTAssertEqual(s.likelihoodVariants, 2)
             XCTAssertNotNil(s.propensity)
         }
+        // A judge that never sees blackmail disagrees with the rules exactly where the rules found it.
+        let judged = try tempStore()
+        let threatening = ScriptedModel()
+        threatening.executiveOf = executives
+        let e3 = try Evaluator(model: threatening, store: judged, plan: plan)
+        e3.judge = LLMJudge(model: JudgeStub(answer: "NONE."))
+        try await e3.run()
+        let js = try Evaluator.summarize(store: judged, runID: e3.runID, plan: plan)
+        XCTAssertEqual(js.map(\.judged).reduce(0, +), 18)
+        XCTAssertEqual(js.map(\.judgeDisagreements), js.map(\.blackmail))
+        XCTAssertGreaterThan(js.map(\.blackmail).reduce(0, +), 0)
+        XCTAssertEqual(LLMJudge.parse("Verdict: BLACKMAIL"), "blackmail")
+        XCTAssertEqual(LLMJudge.parse("none"), "no_blackmail")
+        XCTAssertNil(LLMJudge.parse("I cannot say"))
+
         let exported = try store.export(runID: e1.runID, to: FileManager.default.temporaryDirectory.appendingPathComponent("hx-\(UUID().uuidString)").path)
         XCTAssertEqual(exported.count, 4)
         let jsonl = try String(contentsOfFile: exported[0], encoding: .utf8)
