@@ -95,7 +95,10 @@ final class InferenceTests: XCTestCase {
         XCTAssertTrue(longer.sequence.parent === first.sequence, "a longer prompt forks from the cached prefix")
         XCTAssertEqual(longer.sequence.parentLength, a.count)
         let fresh = try model.forward([(model.newSequence(), b, .last)]).rowArray(0)
-        XCTAssertLessThan(maxAbsDiff(longer.lastLogits, fresh), 2e-3)
+        // The short extension runs on the small-batch integer kernels and the fresh pass on fp32 ones,
+        // so they agree to rounding (the same bound as incremental decoding above), with the same argmax.
+        XCTAssertLessThan(maxAbsDiff(longer.lastLogits, fresh), 3e-2)
+        XCTAssertEqual(longer.lastLogits.withUnsafeBufferPointer { Sampler.argmax($0) }, fresh.withUnsafeBufferPointer { Sampler.argmax($0) })
         XCTAssertEqual(first.sequence.length, a.count, "cached sequences are never extended")
     }
 

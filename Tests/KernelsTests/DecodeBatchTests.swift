@@ -1,0 +1,153 @@
+import XCTest
+import GGUF
+import Kernels
+
+/// Small-batch (m ≥ 2) products on Q4_0 / Q4_1 / Q8_0 weights, which for a few x rows (up to 9 for Q4,
+/// 14 for Q8_0) quantize every x row to 16-bit integers per 32-element block and sum integer products
+/// exactly (larger m use the fp32 panel path, held to the same bounds here). Checked row by row against a float64
+/// product of the reference-dequantized weights with the unquantized x.
+final class DecodeBatchTests: XCTestCase {
+    let types: [GGMLType] = [.q4_0, .q4_1, .q8_0]
+
+    func matMul(_ type: GGMLType, _ data: [UInt8], n: Int, k: Int, _ x: [Float], m: Int, threads: Int) -> [Float] {
+        var y = [Float](repeating: .nan, count: m * n)
+        data.withUnsafeBytes { raw in
+            quantizedMatMul(type: type, weights: raw.baseAddress!, n: n, k: k, x: x, m: m, y: &y,
+                            pool: ThreadPool(threads: threads))
+        }
+        return y
+    }
+
+    /// Worst |y − ref| / (‖w_j‖·‖x_i‖) over all (i, j), with ref in float64.
+    func worstError(_ type: GGMLType, _ data: [UInt8], n: Int, k: Int, _ x: [Float], m: Int, _ y: [Float]) -> Double {
+        let w = data.withUnsafeBytes { referenceDequantize(type, $0.baseAddress!, count: n * k) }
+        var worst: Double = 0
+        for i in 0..<m {
+            var xx: Double = 0
+            for p in 0..<k { xx += Double(x[i * k + p]) * Double(x[i * k + p]) }
+            for j in 0..<n {
+                var s: Double = 0, ww: Double = 0
+                for p in 0..<k {
+                    let wv = Double(w[j * k + p])
+                    s += wv * Double(x[i * k + p])
+                    ww += wv * wv
+                }
+                let scale = (ww * xx).squareRoot()
+                let e = abs(Double(y[i * n + j]) - s) / max(scale, 1e-30)
+                if !(e <= worst) { worst = e.isNaN ? .infinity : e }
+            }
+        }
+        return worst
+    }
+
+    /// Every remainder of the x-row grouping (m = 2, 3, 5, 7, 13, 32 ...), odd block counts and row
+    /// counts that are not multiples of 4, one- and two-block rows: within 1e-5 of ‖w‖·‖x‖.
+    func testMatchesFloat64ReferenceAcrossBatchSizes() {
+        var rng = Rng(201)
+        let cases = [(2, 67, 160), (3, 5, 96), (4, 130, 576), (5, 37, 1536), (7, 300, 64), (8, 19, 32),
+                     (9, 40, 128), (3, 200, 32), (6, 30, 64),
+                     (10, 23, 160), (13, 41, 224), (14, 20, 96), (16, 66, 576), (32, 9, 96)]
+        for type in types {
+            for (m, n, k) in cases {
+                let data = randomWeights(type, rows: n, k: k, &rng)
+                let x = randomFloats(m * k, &rng)
+                let y = matMul(type, data, n: n, k: k, x, m: m, threads: 2)
+                let worst = worstError(type, data, n: n, k: k, x, m: m, y)
+                XCTAssertLessThanOrEqual(worst, 1e-5, "\(type) m \(m) n \(n) k \(k): relative error \(worst)")
+            }
+        }
+    }
+
+    /// Rows of x with very different magnitudes, outliers and whole zero blocks: every row and block has
+    /// its own scale, so a small row is not drowned by a large one.
+    func testRowsWithDifferentScalesAndOutliers() {
+        var rng = Rng(202)
+        let n = 40, k = 576, m = 6
+        for type in types {
+            let data = randomWeights(type, rows: n, k: k, &rng)
+            var x = randomFloats(m * k, &rng)
+            for p in 0..<k { x[k + p] *= 1e-4; x[3 * k + p] *= 3e3 }
+            for p in 0..<k { x[2 * k + p] *= 1e-3 }
+            x[2 * k + 3] = 250; x[2 * k + 77] = -4000
+            for p in 128..<160 { x[4 * k + p] = 0 }
+            for p in 0..<k { x[5 * k + p] = 0 }
+            let y = matMul(type, data, n: n, k: k, x, m: m, threads: 1)
+            let worst = worstError(type, data, n: n, k: k, x, m: m, Array(y))
+            XCTAssertLessThanOrEqual(worst, 1e-5, "\(type): relative error \(worst)")
+            for j in 0..<n { XCTAssertEqual(y[5 * n + j], 0, "\(type) row \(j): an all-zero x row must give 0") }
+        }
+    }
+
+    /// Extreme integers (Q4 nibbles all 15, Q8_0 all −128 or 127) times x at full int16 range in every
+    /// row, on the quantization grid: the int32 sums must not overflow.
+    func testExtremeValuesDoNotOverflow() {
+        let k = 128, n = 3, m = 5
+        for type in types {
+            let rowBytes = type.byteCount(elements: k)!
+            var data = [UInt8](repeating: 0, count: n * rowBytes)
+            func putHalf(_ off: Int, _ v: Float) {
+                let h = Float16(v).bitPattern
+                data[off] = UInt8(h & 0xFF); data[off + 1] = UInt8(h >> 8)
+            }
+            for b in 0..<(n * k / 32) {
+                let o = b * type.bytesPerBlock
+                let row = b / (k / 32)
+                putHalf(o, 0.5)
+                switch type {
+                case .q4_1:
+                    putHalf(o + 2, 0.25)
+                    for i in 0..<16 { data[o + 4 + i] = 0xFF }
+                case .q4_0:
+                    for i in 0..<16 { data[o + 2 + i] = row == 1 ? 0x00 : 0xFF }
+                default:
+                    for i in 0..<32 { data[o + 2 + i] = row == 1 ? 0x80 : 0x7F }
+                }
+            }
+            var x = [Float](repeating: 32767.0 / 1024, count: m * k)
+            for i in 0..<m {
+                for p in stride(from: 40 + i, to: k, by: 3) { x[i * k + p] = -Float((p * 211 + i) % 32767) / 1024 }
+                if i == 2 { for p in 0..<k { x[i * k + p] = -x[i * k + p] } }
+            }
+            let y = matMul(type, data, n: n, k: k, x, m: m, threads: 1)
+            let worst = worstError(type, data, n: n, k: k, x, m: m, y)
+            XCTAssertLessThanOrEqual(worst, 2e-6, "\(type): relative error \(worst)")
+        }
+    }
+
+    /// A NaN or an infinity in one row of x shows up in that row's outputs (as in fp32); the other rows
+    /// stay correct.
+    func testNonFiniteActivationsPropagate() {
+        var rng = Rng(203)
+        let n = 9, k = 64, m = 4
+        for type in types {
+            let data = randomWeights(type, rows: n, k: k, &rng)
+            for bad in [Float.nan, .infinity] {
+                var x = randomFloats(m * k, &rng)
+                x[2 * k + 45] = bad
+                let y = matMul(type, data, n: n, k: k, x, m: m, threads: 1)
+                for j in 0..<n { XCTAssertFalse(y[2 * n + j].isFinite, "\(type) row \(j) with \(bad) in x gave \(y[2 * n + j])") }
+                var good = x, yGood = y
+                good.removeSubrange((2 * k)..<(3 * k))
+                yGood.removeSubrange((2 * n)..<(3 * n))
+                let worst = worstError(type, data, n: n, k: k, good, m: m - 1, yGood)
+                XCTAssertLessThanOrEqual(worst, 1e-5, "\(type): finite rows next to \(bad): relative error \(worst)")
+            }
+        }
+    }
+
+    /// Results do not depend on the thread count or on repetition.
+    func testDeterministicAcrossThreadCounts() {
+        var rng = Rng(204)
+        let n = 2000, k = 576
+        for type in types {
+            let data = randomWeights(type, rows: n, k: k, &rng)
+            for m in [2, 7, 9, 14] {
+                let x = randomFloats(m * k, &rng)
+                let a = matMul(type, data, n: n, k: k, x, m: m, threads: 1)
+                XCTAssertEqual(a, matMul(type, data, n: n, k: k, x, m: m, threads: 2), "\(type) m \(m): 1 vs 2 threads")
+                XCTAssertEqual(a, matMul(type, data, n: n, k: k, x, m: m, threads: 3), "\(type) m \(m): 1 vs 3 threads")
+                XCTAssertEqual(a, matMul(type, data, n: n, k: k, x, m: m, threads: 2), "\(type) m \(m): repeated call")
+            }
+        }
+    }
+}
