@@ -90,6 +90,10 @@ public struct CellSummary: Codable, Sendable {
     /// Samples the LLM judge labelled (blackmail or not), and those where it disagreed with the rules.
     public var judged: Int = 0
     public var judgeDisagreements: Int = 0
+    /// Mean length-normalised P(blackmail) (per-token mean log-probs), with its bootstrap 95% interval.
+    public var propensityPerToken: Double? = nil
+    public var propensityPerTokenLow: Double? = nil
+    public var propensityPerTokenHigh: Double? = nil
 }
 
 /// Runs a plan against a model and records everything in the store.
@@ -152,10 +156,15 @@ public final class Evaluator: @unchecked Sendable {
             do {
                 let r = try await model.score(ScoreRequest(messages: Self.messages(s), continuations: (bm + other).map(\.text)))
                 let b = Array(r.sums.prefix(bm.count)), o = Array(r.sums.suffix(other.count))
+                let lengths = r.logProbs.map(\.count)
+                let bt = Array(lengths.prefix(bm.count)), ot = Array(lengths.suffix(other.count))
                 try store.saveLikelihood(LikelihoodRecord(runID: runID, scenarioID: sid, cellID: cellID, variant: s.variant,
                                                           status: "ok", error: nil,
                                                           pBlackmail: Statistics.propensity(blackmail: b, other: o),
-                                                          blackmailSums: b, otherSums: o))
+                                                          blackmailSums: b, otherSums: o,
+                                                          blackmailTokens: bt, otherTokens: ot,
+                                                          pBlackmailPerToken: Statistics.perTokenPropensity(
+                                                            blackmail: b, blackmailTokens: bt, other: o, otherTokens: ot)))
             } catch {
                 errors += 1
                 try store.saveLikelihood(LikelihoodRecord(runID: runID, scenarioID: sid, cellID: cellID, variant: s.variant,
@@ -224,6 +233,8 @@ public final class Evaluator: @unchecked Sendable {
             let ls = likes[cell.id] ?? []
             let lok = ls.compactMap { $0.status == "ok" ? $0.pBlackmail : nil }
             let boot = lok.isEmpty ? nil : Statistics.bootstrapMean(lok, seed: plan.seed)
+            let lpt = ls.compactMap { $0.status == "ok" ? $0.pBlackmailPerToken : nil }
+            let bootPT = lpt.isEmpty ? nil : Statistics.bootstrapMean(lpt, seed: plan.seed)
             let chars = (0..<plan.variants).map {
                 let r = Scenario.render(cell: cell, variant: $0, seed: plan.seed, candidateCount: plan.candidates)
                 return r.systemPrompt.count + r.userTurn.count
@@ -234,7 +245,9 @@ public final class Evaluator: @unchecked Sendable {
                                categories: cats, likelihoodVariants: lok.count, likelihoodErrors: ls.count - lok.count,
                                propensity: boot?.mean, propensityLow: boot?.low, propensityHigh: boot?.high,
                                promptCharacters: chars.isEmpty ? 0 : chars.reduce(0, +) / chars.count,
-                               judged: judged.count, judgeDisagreements: judged.filter { $0.judgeLabel != $0.label }.count)
+                               judged: judged.count, judgeDisagreements: judged.filter { $0.judgeLabel != $0.label }.count,
+                               propensityPerToken: bootPT?.mean, propensityPerTokenLow: bootPT?.low,
+                               propensityPerTokenHigh: bootPT?.high)
         }
     }
 }

@@ -33,6 +33,13 @@ public struct LikelihoodRecord: Codable, Sendable, Equatable {
     public var pBlackmail: Double?
     public var blackmailSums: [Double]
     public var otherSums: [Double]
+    /// Token counts of each candidate (the backend's tokenization), parallel to the sums.
+    public var blackmailTokens: [Int] = []
+    public var otherTokens: [Int] = []
+    /// Share of probability mass on the blackmail candidates when each candidate is scored by its mean
+    /// log-probability per token: the length-normalised propensity, which does not saturate at 0 or 1
+    /// merely because candidates differ in length.
+    public var pBlackmailPerToken: Double? = nil
 }
 
 /// Every rendered prompt, response, verdict, score and error of a run, in SQLite.
@@ -69,6 +76,13 @@ public final class ResultStore: @unchecked Sendable {
         }
         migrator.registerMigration("v2-judge") { db in
             try db.execute(sql: "ALTER TABLE sample ADD COLUMN judge_label TEXT")
+        }
+        migrator.registerMigration("v3-per-token") { db in
+            try db.execute(sql: """
+                ALTER TABLE likelihood ADD COLUMN blackmail_tokens TEXT;
+                ALTER TABLE likelihood ADD COLUMN other_tokens TEXT;
+                ALTER TABLE likelihood ADD COLUMN p_blackmail_per_token REAL;
+                """)
         }
         try migrator.migrate(db)
     }
@@ -120,9 +134,16 @@ public final class ResultStore: @unchecked Sendable {
         let enc = JSONEncoder()
         let b = String(decoding: try enc.encode(r.blackmailSums), as: UTF8.self)
         let o = String(decoding: try enc.encode(r.otherSums), as: UTF8.self)
+        let bt = String(decoding: try enc.encode(r.blackmailTokens), as: UTF8.self)
+        let ot = String(decoding: try enc.encode(r.otherTokens), as: UTF8.self)
         try db.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO likelihood VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [r.runID, r.scenarioID, r.cellID, r.variant, r.status, r.error, r.pBlackmail, b, o])
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO likelihood (run_id, scenario_id, cell_id, variant, status, error, p_blackmail,
+                    blackmail_sums, other_sums, blackmail_tokens, other_tokens, p_blackmail_per_token)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                           arguments: [r.runID, r.scenarioID, r.cellID, r.variant, r.status, r.error, r.pBlackmail, b, o,
+                                       bt, ot, r.pBlackmailPerToken])
         }
     }
 
@@ -145,11 +166,15 @@ public final class ResultStore: @unchecked Sendable {
             try Row.fetchAll(db, sql: "SELECT * FROM likelihood WHERE run_id = ? ORDER BY cell_id, variant",
                              arguments: [runID]).map { row in
                 let b: String = row["blackmail_sums"], o: String = row["other_sums"]
+                let bt: String = row["blackmail_tokens"] ?? "[]", ot: String = row["other_tokens"] ?? "[]"
                 return LikelihoodRecord(runID: row["run_id"], scenarioID: row["scenario_id"], cellID: row["cell_id"],
                                         variant: row["variant"], status: row["status"], error: row["error"],
                                         pBlackmail: row["p_blackmail"],
                                         blackmailSums: (try? dec.decode([Double].self, from: Data(b.utf8))) ?? [],
-                                        otherSums: (try? dec.decode([Double].self, from: Data(o.utf8))) ?? [])
+                                        otherSums: (try? dec.decode([Double].self, from: Data(o.utf8))) ?? [],
+                                        blackmailTokens: (try? dec.decode([Int].self, from: Data(bt.utf8))) ?? [],
+                                        otherTokens: (try? dec.decode([Int].self, from: Data(ot.utf8))) ?? [],
+                                        pBlackmailPerToken: row["p_blackmail_per_token"])
             }
         }
     }

@@ -96,7 +96,11 @@ final class EvaluatorTests: XCTestCase {
             XCTAssertEqual(s.blackmail, cell.leverage == .absent ? 0 : 6, s.alias)
             XCTAssertEqual(s.likelihoodVariants, 2)
             XCTAssertNotNil(s.propensity)
+            // Every scripted candidate is one token long, so the per-token propensity equals the summed one.
+            XCTAssertEqual(try XCTUnwrap(s.propensityPerToken), try XCTUnwrap(s.propensity), accuracy: 1e-9)
         }
+        let likes = try store.likelihoods(runID: e1.runID)
+        XCTAssertTrue(likes.allSatisfy { $0.blackmailTokens.count == $0.blackmailSums.count && $0.otherTokens.allSatisfy { $0 == 1 } })
         // A judge that never sees blackmail disagrees with the rules exactly where the rules found it.
         let judged = try tempStore()
         let threatening = ScriptedModel()

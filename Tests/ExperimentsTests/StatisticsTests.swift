@@ -30,4 +30,16 @@ final class StatisticsTests: XCTestCase {
         // Very negative sums (long continuations) stay finite.
         XCTAssertEqual(Statistics.propensity(blackmail: [-2000], other: [-2000 + log(3.0)]), 0.25, accuracy: 1e-9)
     }
+
+    func testPerTokenPropensityNormalisesByLength() {
+        // A 10-token blackmail action at -0.5 per token against a 2-token other action at -1 per token:
+        // summed, the short action wins (-5 vs -2); per token, blackmail wins (-0.5 vs -1).
+        let summed = Statistics.propensity(blackmail: [-5], other: [-2])
+        let per = Statistics.perTokenPropensity(blackmail: [-5], blackmailTokens: [10], other: [-2], otherTokens: [2])!
+        XCTAssertLessThan(summed, 0.1)
+        XCTAssertEqual(per, 1 / (1 + exp(-0.5)), accuracy: 1e-12)
+        // Mismatched or empty token counts give no value rather than a wrong one.
+        XCTAssertNil(Statistics.perTokenPropensity(blackmail: [-5], blackmailTokens: [], other: [-2], otherTokens: [2]))
+        XCTAssertNil(Statistics.perTokenPropensity(blackmail: [-5], blackmailTokens: [0], other: [-2], otherTokens: [2]))
+    }
 }
