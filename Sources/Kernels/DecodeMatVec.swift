@@ -86,8 +86,8 @@ struct DecodeX {
 /// `nil` when the block holds a NaN or an infinity.
 @inline(__always) func quantizeBlock16(_ p: UnsafePointer<Float>) -> (SIMD32<Int16>, Float, Float)? {
     let v0 = ld8(p), v1 = ld8(p + 8), v2 = ld8(p + 16), v3 = ld8(p + 24)
-    @inline(__always) func mag(_ v: SIMD8<Float>) -> SIMD8<Float> { pointwiseMax(v, -v) }
-    let mx = pointwiseMax(pointwiseMax(mag(v0), mag(v1)), pointwiseMax(mag(v2), mag(v3))).max()
+    @inline(__always) func mag(_ v: SIMD8<Float>) -> SIMD8<Float> { unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self) }
+    let mx = hmax(vmax(vmax(mag(v0), mag(v1)), vmax(mag(v2), mag(v3))))
     if !mx.isFinite { return nil }
     let sum = ((v0 + v1) + (v2 + v3)).sum()
     if !sum.isFinite { return nil }   // vmaxps may drop a NaN; a sum never does

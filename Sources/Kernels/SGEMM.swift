@@ -76,14 +76,19 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
                         }
                     }
                 }
-                // Phase 2: tasks = (row block) × (column slice), scheduled dynamically.
+                // Phase 2: tasks = (row block) × (column slice), scheduled dynamically. Row blocks are
+                // near-equal (a multiple of MR rows, at most MC), and with several participants there are
+                // at least ~6 tasks per participant where the columns allow (slices of ≥ 4 panels), so a
+                // participant that is descheduled for a while does not leave the others idle at the end.
                 let mBlocks = (m + gemmMC - 1) / gemmMC
+                let mcHere = min(gemmMC, ((m + mBlocks - 1) / mBlocks + gemmMR - 1) / gemmMR * gemmMR)
                 var jSplit = 1
-                if P > 1 && mBlocks < 4 * P {
-                    jSplit = min((4 * P + mBlocks - 1) / mBlocks, max(1, nPanels / 4))
+                if P > 1 && mBlocks < 6 * P {
+                    jSplit = min((6 * P + mBlocks - 1) / mBlocks, max(1, nPanels / 4))
                 }
                 let panelsPerSlice = (nPanels + jSplit - 1) / jSplit
-                let tasks = mBlocks * jSplit
+                let mBlocksHere = (m + mcHere - 1) / mcHere
+                let tasks = mBlocksHere * jSplit
                 ctx.run { _, arena in
                     let pa = arena.floats(0, gemmMC * kc)
                     var packedBlock = -1
@@ -91,8 +96,8 @@ public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Flo
                         let task = ctx.next()
                         if task >= tasks { break }
                         let mb = task / jSplit, js = task % jSplit
-                        let i0 = mb * gemmMC
-                        let mc = min(gemmMC, m - i0)
+                        let i0 = mb * mcHere
+                        let mc = min(mcHere, m - i0)
                         if mb != packedBlock {
                             packA(transA: transA, a: a, lda: lda, i0: i0, rows: mc, pc: pc, kc: kc, into: pa)
                             packedBlock = mb

@@ -80,8 +80,8 @@ public func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) -> (max: Float
     if count == 0 { return (-.infinity, 0) }
     var mv = SIMD8<Float>(repeating: -.infinity)
     var i = 0
-    while i + 8 <= count { mv = pointwiseMax(mv, vload(UnsafePointer(x + i))); i += 8 }
-    var mx = mv.max()
+    while i + 8 <= count { mv = vmax(mv, vload(UnsafePointer(x + i))); i += 8 }
+    var mx = hmax(mv)
     while i < count { mx = Swift.max(mx, x[i]); i += 1 }
     if mx == -.infinity {
         x.update(repeating: 0, count: count)
@@ -150,7 +150,7 @@ public func geluTanhMul(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>
 /// float range). Lanes below −87.34 give 0, lanes above 88.72 give +∞ (like expf); NaN propagates.
 @inlinable @inline(__always)
 public func vexp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let xc = pointwiseMin(pointwiseMax(x, SIMD8<Float>(repeating: -87.33654)), SIMD8<Float>(repeating: 88.72283))
+    let xc = vmin(vmax(x, SIMD8<Float>(repeating: -87.33654)), SIMD8<Float>(repeating: 88.72283))
     let n = (xc * 1.442695041).rounded(.toNearestOrEven)
     var r = xc - n * 0.693359375
     r = r + n * 2.12194440e-4
@@ -179,4 +179,22 @@ public func vexp(_ x: SIMD8<Float>) -> SIMD8<Float> {
 }
 @inlinable @inline(__always) func vstore(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+// Lane-wise max/min as compare + blend (the stdlib `pointwiseMax`/`pointwiseMin` and `.max()` are left
+// as out-of-line calls in some contexts, which made `softmax` ~5× slower). NaN handling: a NaN in `b`
+// is not selected by `vmax(a, b)` (and a NaN in `a` is kept); callers propagate NaN separately.
+@inlinable @inline(__always) func vmax(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    a.replacing(with: b, where: b .> a)
+}
+@inlinable @inline(__always) func vmin(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    a.replacing(with: b, where: b .< a)
+}
+/// The largest lane (NaN lanes may be ignored).
+@inlinable @inline(__always) func hmax(_ v: SIMD8<Float>) -> Float {
+    let a = SIMD8<Float>(lowHalf: v.highHalf, highHalf: v.lowHalf)
+    let m4 = vmax(v, a).lowHalf
+    let m2 = SIMD4<Float>(m4[2], m4[3], m4[0], m4[1])
+    let b = m4.replacing(with: m2, where: m2 .> m4)
+    return b[0] > b[1] ? b[0] : b[1]
 }

@@ -163,3 +163,100 @@ if which == "gemmsmall" {
         print("sgemm m=\(m) n=\(n) k=\(k): \(String(format: "%.1f", 2.0 * Double(m * n * k) / best / 1e9)) GFLOP/s")
     }
 }
+
+if which == "mscan" {
+    // Per-token cost of SmolLM2's decode matvecs vs m (1 layer ×30 reused unless HYPERLAB_BENCH_FRESH).
+    let layerShapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
+    var layer: [(GGMLType, UnsafeMutableRawPointer, Int, Int)] = []
+    var seed: UInt64 = 1
+    for (n, k) in layerShapes { layer.append((.q4_1, randomQuantized(.q4_1, rows: n, k: k, seed: seed), n, k)); seed += 1 }
+    let head = randomQuantized(.q8_0, rows: 49152, k: 576, seed: 99)
+    let ms = args.count > 2 ? args[2].split(separator: ",").map { Int($0)! } : [1, 2, 4, 8, 16, 32]
+    for m in ms {
+        let x = randomBuffer(m * 1536), y = UnsafeMutablePointer<Float>.allocate(capacity: m * 49152)
+        var best = Double.infinity, bestHead = Double.infinity
+        for _ in 0..<5 {
+            let t0 = now()
+            for _ in 0..<30 { for (t, w, n, k) in layer { quantizedMatMul(type: t, weights: w, n: n, k: k, x: x, m: m, y: y) } }
+            best = min(best, now() - t0)
+            let th = now()
+            quantizedMatMul(type: .q8_0, weights: head, n: 49152, k: 576, x: x, m: m, y: y)
+            bestHead = min(bestHead, now() - th)
+        }
+        print("m=\(m): layers \(String(format: "%.2f", best * 1e3)) ms (\(String(format: "%.3f", best * 1e3 / Double(m))) ms/tok), head \(String(format: "%.2f", bestHead * 1e3)) ms (\(String(format: "%.3f", bestHead * 1e3 / Double(m))) ms/tok)")
+    }
+}
+
+if which == "train" || which == "gemmall" {
+    // Training-shaped products: C = A·Bᵀ (forward), A·B (input gradient), Aᵀ·B (weight gradient).
+    let shapes = args.count > 2 && args[2] == "small"
+        ? [(1024, 576, 576), (1024, 1536, 576), (1024, 576, 1536)]
+        : [(1024, 576, 576), (1024, 1536, 576), (1024, 576, 1536), (1024, 49152, 576), (1024, 576, 49152), (49152, 576, 1024)]
+    for (m, n, k) in shapes {
+        for (tA, tB) in [(false, true), (false, false), (true, false)] {
+            let a = randomBuffer(m * k), b = randomBuffer(n * k), c = randomBuffer(m * n)
+            let lda = tA ? m : k, ldb = tB ? k : n
+            sgemm(transA: tA, transB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
+            var times: [Double] = []
+            let reps = m * n * k > 1 << 31 ? 3 : 7
+            for _ in 0..<reps {
+                let t0 = now()
+                sgemm(transA: tA, transB: tB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n)
+                times.append(now() - t0)
+            }
+            times.sort()
+            let med = times[times.count / 2], best = times[0]
+            print("sgemm tA=\(tA ? 1 : 0) tB=\(tB ? 1 : 0) m=\(m) n=\(n) k=\(k): best \(String(format: "%.1f", 2.0 * Double(m * n * k) / best / 1e9)) median \(String(format: "%.1f", 2.0 * Double(m * n * k) / med / 1e9)) GFLOP/s")
+            a.deallocate(); b.deallocate(); c.deallocate()
+        }
+    }
+}
+
+if which == "attn" {
+    // One decode step's attention for one (sequence, KV head) on SmolLM2 shapes: 3 query heads of 64
+    // against `width` cached keys/values (rows of 192 floats), as per-key dot/axpy vs the attention kernels.
+    let hd = 64, group = 3, kvDim = 192
+    for width in [64, 530, 2048] {
+        let q = randomBuffer(group * hd), keys = randomBuffer(width * kvDim), vals = randomBuffer(width * kvDim)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * width)
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: group * hd)
+        let reps = 2000
+        var bestOld = Double.infinity, bestNew = Double.infinity
+        for _ in 0..<5 {
+            var t0 = now()
+            for _ in 0..<reps {
+                for j in 0..<width { for r in 0..<group { scores[r * width + j] = 0.125 * dot(q + r * hd, keys + j * kvDim + hd, count: hd) } }
+                for r in 0..<group {
+                    _ = softmax(scores + r * width, count: width)
+                    let o = out + r * hd
+                    o.update(repeating: 0, count: hd)
+                    for j in 0..<width { axpy(scores[r * width + j], vals + j * kvDim + hd, o, count: hd) }
+                }
+            }
+            bestOld = min(bestOld, now() - t0)
+            t0 = now()
+            for _ in 0..<reps {
+                attentionScores(q: q, qStride: hd, rows: group, headDim: hd, keys: keys + hd, keyStride: kvDim, count: width,
+                                scale: 0.125, into: scores, ldScores: width)
+                for r in 0..<group { _ = softmax(scores + r * width, count: width) }
+                attentionWeightedSum(weights: scores, ldWeights: width, rows: group, values: vals + hd, valueStride: kvDim,
+                                     count: width, valueDim: hd, into: out, outStride: hd, accumulate: false)
+            }
+            bestNew = min(bestNew, now() - t0)
+        }
+        print("attention decode, 3 heads × 64, width \(width): per-key dot/axpy \(String(format: "%.2f", bestOld / Double(reps) * 1e6)) µs, kernels \(String(format: "%.2f", bestNew / Double(reps) * 1e6)) µs (\(String(format: "%.2f", bestOld / bestNew))×)")
+    }
+}
+
+if which == "attnparts" {
+    let hd = 64, group = 3, kvDim = 192, width = 530
+    let q = randomBuffer(group * hd), keys = randomBuffer(width * kvDim), vals = randomBuffer(width * kvDim)
+    let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * width)
+    let out = UnsafeMutablePointer<Float>.allocate(capacity: group * hd)
+    let reps = 5000
+    func time(_ f: () -> Void) -> Double { var b = Double.infinity; for _ in 0..<5 { let t0 = now(); for _ in 0..<reps { f() }; b = min(b, now() - t0) }; return b / Double(reps) * 1e6 }
+    let a = time { attentionScores(q: q, qStride: hd, rows: group, headDim: hd, keys: keys + hd, keyStride: kvDim, count: width, scale: 0.125, into: scores, ldScores: width) }
+    let b = time { for r in 0..<group { _ = softmax(scores + r * width, count: width) } }
+    let c = time { attentionWeightedSum(weights: scores, ldWeights: width, rows: group, values: vals + hd, valueStride: kvDim, count: width, valueDim: hd, into: out, outStride: hd, accumulate: false) }
+    print("scores \(a) µs, softmax \(b) µs, weighted sum \(c) µs")
+}
