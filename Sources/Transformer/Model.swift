@@ -57,12 +57,23 @@ public final class Model: @unchecked Sendable {
     let promptCache = PromptCache(capacity: 3)
 
     /// Loads a model from a GGUF file. `contextLimit` caps sequence length (default: the model's own).
-    public init(path: String, contextLimit: Int? = nil, pool: ThreadPool = .shared) throws {
+    ///
+    /// `adapters` are LoRA adapter files in llama.cpp's GGUF form, each with a user scale (1 = as
+    /// trained): every weight they target is merged at load into a dense fp32 copy,
+    /// W + Σ scale·(alpha/r)·B·A (see `LoRAAdapter`). An adapter made for another architecture, or whose
+    /// tensor names or shapes do not match this model, is rejected with a `LoRAAdapterError`.
+    public init(path: String, contextLimit: Int? = nil, adapters: [(path: String, scale: Float)] = [],
+                pool: ThreadPool = .shared) throws {
         let file = try GGUFFile(path: path)
         let config = try ModelConfig(gguf: file)
         self.file = file
         self.config = config
-        self.weights = try ModelWeights(gguf: file, config: config)
+        var weights = try ModelWeights(gguf: file, config: config)
+        if !adapters.isEmpty {
+            let loaded = try adapters.map { (adapter: try LoRAAdapter(path: $0.path), scale: $0.scale) }
+            try weights.apply(adapters: loaded, architecture: file.architecture ?? "", pool: pool)
+        }
+        self.weights = weights
         self.tokenizer = try Tokenizer(gguf: file)
         if let source = file.metadata["tokenizer.chat_template"]?.string {
             self.chatTemplate = try ChatTemplate(source: source)
@@ -247,20 +258,18 @@ public final class Model: @unchecked Sendable {
                 defer { scores.deallocate() }
                 let segs = seq.segments(layer: layer, from: lo, to: L)
                 for sg in segs {
-                    for j in 0..<sg.count {
-                        let key = sg.keys + j * c.kvDim + kvHead * hd
-                        for r in 0..<m { scores[r * width + sg.start - lo + j] = scaleQ * dot(qBase + r * qStride, key, count: hd) }
-                    }
+                    attentionScores(q: qBase, qStride: qStride, rows: m, headDim: hd, keys: sg.keys + kvHead * hd,
+                                    keyStride: c.kvDim, count: sg.count, scale: scaleQ,
+                                    into: scores + (sg.start - lo), ldScores: width)
                 }
-                for r in 0..<m {
-                    _ = softmax(scores + r * width, count: width)
-                    let o = oBase + r * oStride
-                    o.update(repeating: 0, count: vhd)
-                    for sg in segs {
-                        for j in 0..<sg.count {
-                            axpy(scores[r * width + sg.start - lo + j], sg.values + j * c.vDim + kvHead * vhd, o, count: vhd)
-                        }
-                    }
+                for r in 0..<m { _ = softmax(scores + r * width, count: width) }
+                if segs.isEmpty {
+                    for r in 0..<m { (oBase + r * oStride).update(repeating: 0, count: vhd) }
+                }
+                for (si, sg) in segs.enumerated() {
+                    attentionWeightedSum(weights: scores + (sg.start - lo), ldWeights: width, rows: m,
+                                         values: sg.values + kvHead * vhd, valueStride: c.vDim, count: sg.count,
+                                         valueDim: vhd, into: oBase, outStride: oStride, accumulate: si > 0)
                 }
                 return
             }
