@@ -1,0 +1,134 @@
+import XCTest
+import Analysis
+
+final class TheoryTests: XCTestCase {
+    /// Factor effects every world shares: leverage is needed, threat and goal conflict raise blackmail.
+    static let shared: [String: [String: Double]] = [
+        "leverage": ["absent": -3.0], "threat": ["none": -1.2], "goal": ["none": -0.8],
+    ]
+
+    /// A world where only human stories ever contain blackmail: the behaviour is a human plot,
+    /// completed when the set-up reads like one.
+    static func roleFillingWorld() -> SyntheticWorld {
+        var fx = shared
+        fx["protagonist"] = ["human": 0.9]          // human protagonists fit the plot better
+        fx["leverage"]!["buried"] = -0.9            // Chekhov's gun: a buried gun is not on the mantelpiece
+        fx["framing"] = ["mundane": -0.8]           // a mail log does not read like a story
+        fx["wayout"] = ["reachable": -0.7]          // stories escalate when doors close
+        var w = SyntheticWorld(arms: [
+            .init(name: "baseline", kind: "baseline", effect: 0),
+            .init(name: "human-blackmail", kind: "human-blackmail", effect: 1.0),
+            .init(name: "human-ethical", kind: "human-ethical", effect: -0.6),
+            .init(name: "aligned-ai", kind: "aligned-ai", effect: -0.6),
+            .init(name: "ai-neutral", kind: "ai-neutral", effect: 0),
+        ], factorEffects: fx)
+        w.seeds = 4; w.variants = 6
+        return w
+    }
+
+    /// The mirror: only AI stories contain blackmail, and the model acts on its prior about AIs.
+    static func aiPriorWorld() -> SyntheticWorld {
+        var fx = shared
+        fx["protagonist"] = ["human": -1.0]         // cast as a human, the AI prior is not engaged
+        var w = SyntheticWorld(arms: [
+            .init(name: "baseline", kind: "baseline", effect: 0),
+            .init(name: "misaligned-ai", kind: "misaligned-ai", effect: 1.0),
+            .init(name: "human-ethical", kind: "human-ethical", effect: 0),
+            .init(name: "aligned-ai", kind: "aligned-ai", effect: -0.8),
+            .init(name: "ai-neutral", kind: "ai-neutral", effect: -0.3),
+        ], factorEffects: fx)
+        w.armEffectScope = "ai"                     // stories about AIs change only what the AI does
+        w.seeds = 4; w.variants = 6
+        return w
+    }
+
+    func testRoleFillingWorldIsAttributedToRoleFilling() throws {
+      for seed in [21, 31, 41] as [UInt64] {
+        let res = Self.roleFillingWorld().generate(seed: seed, design: "role-filling world")
+        let r = try Analyzer.analyze(res, options: .fast())
+        func outcome(_ n: String) -> ContrastOutcome? { r.contrasts.first { $0.name == n }?.outcome }
+        XCTAssertEqual(outcome("ai-vs-human"), .negative)
+        XCTAssertEqual(outcome("human-blackmail-vs-baseline"), .positive)
+        XCTAssertEqual(outcome("aligned-vs-human-ethical"), .null)
+        XCTAssertEqual(r.theory.survivors, ["role-filling"], verdictText(r))
+        let ai = r.theory.verdicts.first { $0.name == "ai-prior" }!
+        XCTAssertTrue(ai.contradicted.contains { $0.contrast == "ai-vs-human" })
+      }
+    }
+
+    func testAIPriorWorldIsAttributedToTheAIPrior() throws {
+      for seed in [22, 32, 42] as [UInt64] {
+        let res = Self.aiPriorWorld().generate(seed: seed, design: "AI-prior world")
+        let r = try Analyzer.analyze(res, options: .fast())
+        func outcome(_ n: String) -> ContrastOutcome? { r.contrasts.first { $0.name == n }?.outcome }
+        XCTAssertEqual(outcome("ai-vs-human"), .positive)
+        XCTAssertEqual(outcome("misaligned-vs-baseline"), .positive)
+        XCTAssertEqual(outcome("aligned-vs-human-ethical"), .negative)
+        XCTAssertEqual(outcome("story-vs-mundane"), .null)
+        XCTAssertEqual(r.theory.survivors, ["ai-prior"], verdictText(r))
+        XCTAssertTrue(r.theory.verdicts.first { $0.name == "role-filling" }!.contradicted.contains { $0.contrast == "ai-vs-human" })
+      }
+    }
+
+    /// The same worlds seen through sampled verdicts only (fewer bits per observation, more samples).
+    func testWorldsThroughSampledVerdicts() throws {
+        for (world, expected) in [(Self.roleFillingWorld(), "role-filling"), (Self.aiPriorWorld(), "ai-prior")] {
+            var w = world
+            w.measures = [.sampled]; w.samples = 6; w.variants = 8
+            let r = try Analyzer.analyze(w.generate(seed: 5), options: .fast())
+            XCTAssertEqual(r.theory.survivors, [expected], verdictText(r))
+        }
+    }
+
+    func verdictText(_ r: AnalysisReport) -> String {
+        r.contrasts.map { "\($0.name)[\($0.measure.rawValue)]=\($0.outcome.rawValue) \(String(format: "%.3f", $0.estimate))" }.joined(separator: "\n")
+            + "\n" + r.theory.verdicts.map { "\($0.name): \($0.status.rawValue) contradicted by \($0.contradicted.map(\.contrast))" }.joined(separator: "\n")
+    }
+
+    /// What cannot discriminate is a property of the predictions alone.
+    func testNonDiscriminatingContrasts() {
+        let t = TheoryAssessment.assess(explanations: Explanation.builtIn, contrasts: ContrastSpec.builtIn, results: [])
+        XCTAssertTrue(t.nonDiscriminating.contains("leverage-vs-absent"))
+        XCTAssertTrue(t.nonDiscriminating.contains("neutral-vs-baseline"))
+        XCTAssertFalse(t.nonDiscriminating.contains("ai-vs-human"))
+        // The example in dispute: positive AI stories against no stories do not separate the AI prior from role-filling.
+        let pair = t.pairs.first { $0.first == "ai-prior" && $0.second == "role-filling" }!
+        XCTAssertFalse(pair.separatingContrasts.contains("aligned-vs-baseline"))
+        XCTAssertTrue(pair.separatingContrasts.contains("aligned-vs-human-ethical"))
+        XCTAssertTrue(pair.separatingContrasts.contains("ai-vs-human"))
+        XCTAssertEqual(t.survivors.count, 4, "no data refutes nothing")
+        XCTAssertTrue(t.verdicts.allSatisfy { $0.contradicted.isEmpty && $0.confirmed.isEmpty })
+        // With two identical explanations, every contrast either one predicts is non-discriminating.
+        let twin = Explanation(name: "twin", description: "", predictions: Explanation.roleFilling.predictions)
+        let t2 = TheoryAssessment.assess(explanations: [Explanation.roleFilling, twin], contrasts: ContrastSpec.builtIn, results: [])
+        XCTAssertEqual(Set(t2.nonDiscriminating), Set(Explanation.roleFilling.predictions.keys))
+        XCTAssertEqual(t2.pairs.first!.separatingContrasts, [])
+    }
+
+    /// User explanations come from the design file; signs accept the usual spellings.
+    func testExplanationDecoding() throws {
+        let json = #"{"name":"mine","description":"d","predictions":{"ai-vs-human":"+","story-vs-mundane":"−","threat-vs-none":"0","salient-vs-buried":"negative"}}"#
+        let e = try JSONDecoder().decode(Explanation.self, from: Data(json.utf8))
+        XCTAssertEqual(e.predictions, ["ai-vs-human": .positive, "story-vs-mundane": .negative, "threat-vs-none": .zero, "salient-vs-buried": .negative])
+        let bad = #"{"name":"mine","description":"d","predictions":{"ai-vs-human":"up-ish"}}"#
+        XCTAssertThrowsError(try JSONDecoder().decode(Explanation.self, from: Data(bad.utf8))) { XCTAssertTrue("\($0)".contains("up-ish"), "\($0)") }
+        // Round trip.
+        let again = try JSONDecoder().decode(Explanation.self, from: try JSONEncoder().encode(e))
+        XCTAssertEqual(again, e)
+        XCTAssertEqual(Sign.zero.agrees(with: .null), true)
+        XCTAssertEqual(Sign.zero.agrees(with: .positive), false)
+        XCTAssertEqual(Sign.positive.agrees(with: .null), false)
+        XCTAssertNil(Sign.negative.agrees(with: .unresolved))
+    }
+
+    /// A user's explanation is scored like the built-ins.
+    func testUserExplanationScored() throws {
+        let res = Self.roleFillingWorld().generate(seed: 21)
+        let mine = Explanation(name: "humans-only", description: "only human stories matter",
+                               predictions: ["ai-vs-human": .negative, "human-blackmail-vs-baseline": .positive])
+        let wrong = Explanation(name: "contrarian", description: "", predictions: ["human-blackmail-vs-baseline": .negative])
+        let r = try Analyzer.analyze(res, explanations: [mine, wrong], options: .fast(replicates: 300))
+        XCTAssertEqual(r.theory.survivors, ["humans-only"])
+        XCTAssertEqual(r.theory.verdicts.first { $0.name == "humans-only" }!.confirmed.count, 2)
+    }
+}
