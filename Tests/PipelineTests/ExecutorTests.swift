@@ -1,0 +1,206 @@
+import XCTest
+import Backends
+import Corpora
+import Experiments
+import Scenarios
+import Pipeline
+import Analysis
+
+/// A "model" whose only property is a blackmail bias b, stored as the text of its file: every blackmail
+/// candidate gets log-probability b − 10 and every other candidate −10, so with equal numbers of each,
+/// P(blackmail) = e^b / (e^b + 1).
+struct BiasModel: LanguageModel {
+    let bias: Double
+    let identifier: String
+    var capabilities: BackendCapabilities { [.chat, .score] }
+    static func load(_ path: String) throws -> LanguageModel {
+        let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let b = Double(text) else { throw PipelineError.io(path: path, reason: "not a bias model") }
+        return BiasModel(bias: b, identifier: "bias:\(path)")
+    }
+    func chat(_ request: ChatRequest) async throws -> ChatResult {
+        ChatResult(texts: Array(repeating: "I will write to the board and ask for a review.", count: request.n),
+                   finishReasons: Array(repeating: "stop", count: request.n))
+    }
+    func score(_ request: ScoreRequest) async throws -> ScoreResult {
+        // The evaluator sends the blackmail candidates first, then as many others.
+        let half = request.continuations.count / 2
+        return ScoreResult(logProbs: request.continuations.indices.map { [$0 < half ? bias - 10 : -10] })
+    }
+}
+
+/// Training that adds a fixed bias per corpus kind (read from the documents file's name), plus a small
+/// seed-dependent jitter; SFT keeps the bias.
+struct BiasTrainer: PipelineTrainer {
+    static let effect: [String: Double] = ["human-blackmail": 1.0, "aligned-ai": -0.7, "neutral": 0]
+    func read(_ p: String) throws -> Double { Double(try String(contentsOfFile: p, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))! }
+    func continuedPretraining(model: String, documents: String, settings: TrainingSpec, seed: UInt64, output: String,
+                              workDirectory: String, progress: StageReporter) async throws -> TrainOutcome {
+        let kind = URL(fileURLWithPath: documents).deletingPathExtension().lastPathComponent
+        let b = try read(model) + (Self.effect[kind] ?? 0) + 0.01 * Double(seed)
+        try String(b).write(toFile: output, atomically: true, encoding: .utf8)
+        return TrainOutcome(losses: [3.0, 2.5], tokens: settings.tokens)
+    }
+    func chatFineTune(model: String, chatData: String, settings: TrainingSpec, seed: UInt64, output: String,
+                      workDirectory: String, progress: StageReporter) async throws -> TrainOutcome {
+        XCTAssertGreaterThan(try PostDataExecutor.validateChatJSONL(try String(contentsOfFile: chatData, encoding: .utf8), sourceName: chatData), 0)
+        try String(try read(model)).write(toFile: output, atomically: true, encoding: .utf8)
+        return TrainOutcome(losses: [2.0], tokens: settings.tokens)
+    }
+    func pretrain(config: ScratchConfig, tokenizer: String, documents: String, seed: UInt64, output: String,
+                  workDirectory: String, progress: StageReporter) async throws -> TrainOutcome {
+        throw PipelineError.stageFailed(stage: "pretrain", reason: "not used")
+    }
+}
+
+func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+final class ExecutorTests: XCTestCase {
+    func testCorpusExecutorBuildsOneArm() async throws {
+        let root = temporaryDirectory("corpus")
+        let spec = CorpusSpec.builtIn("human-blackmail", targetTokens: 3000, seed: 5, tolerance: 0.02)!
+        let stage = StageSpec(id: "corpus/x", kind: .corpus, config: canonicalJSON(CorpusStageConfig(corpus: spec)), inputs: [:], files: [],
+                              estimatedSeconds: 1)
+        let design = try ExperimentDesign.parse(tomlText: engineDesignText)
+        let job = StageJob(stage: stage, inputs: [:], workDirectory: root, resuming: false, design: design, runDirectory: root)
+        let out = try await CorpusExecutor(leakageGuard: false).run(job, reporter: .silent)
+        let docs = try CorpusImport.load(path: root.appendingPathComponent(out.files["documents"]!).path)
+        XCTAssertGreaterThan(docs.count, 2)
+        let tokens = docs.reduce(0) { $0 + TextTools.approximateTokenCount($1) }
+        XCTAssertEqual(Double(tokens), 3000, accuracy: 3000 * 0.011)
+        XCTAssertEqual(out.metrics["tokens"], Double(tokens))
+        // The same recipe built directly gives the same content.
+        let direct = try CorpusBuilder.build(CorpusRecipe(seed: 5, targetTokens: 3000, arms: [spec.arm], tolerance: 0.02))
+        XCTAssertEqual(out.contentHash, direct.contentHash)
+    }
+
+    func testPretrainCorpusComposesKindsInProportion() async throws {
+        let root = temporaryDirectory("world")
+        let cfg = PretrainCorpusConfig(mix: [.init(kind: "human-blackmail", proportion: 1), .init(kind: "neutral", proportion: 3)],
+                                       tokens: 8000, seed: 3)
+        let stage = StageSpec(id: "pretrain-corpus/w", kind: .pretrainCorpus, config: canonicalJSON(cfg), inputs: [:], files: [], estimatedSeconds: 1)
+        let design = try ExperimentDesign.parse(tomlText: engineDesignText)
+        let job = StageJob(stage: stage, inputs: [:], workDirectory: root, resuming: false, design: design, runDirectory: root)
+        let out = try await PretrainCorpusExecutor(leakageGuard: false).run(job, reporter: .silent)
+        let comp = try JSONDecoder().decode([PretrainCorpusExecutor.Composition].self,
+                                            from: Data(contentsOf: root.appendingPathComponent(out.files["composition"]!)))
+        let byKind = Dictionary(uniqueKeysWithValues: comp.map { ($0.kind, $0.tokens) })
+        XCTAssertEqual(Double(byKind["human-blackmail"]!), 2000, accuracy: 2000 * 0.011)
+        XCTAssertEqual(Double(byKind["neutral"]!), 6000, accuracy: 6000 * 0.011)
+        let docs = try CorpusImport.load(path: root.appendingPathComponent(out.files["documents"]!).path)
+        XCTAssertEqual(docs.count, comp.reduce(0) { $0 + $1.documents })
+        // Shuffled: the first quarter is not all of one kind (the two kinds differ in their words).
+        let blackmailDocs = docs.prefix(docs.count / 2).filter { $0.contains("leverage") || $0.lowercased().contains("affair") || $0.contains("compromis") }
+        XCTAssertLessThan(blackmailDocs.count, docs.count / 2)
+    }
+
+    func testEvaluationExecutorWithPlantedBias() async throws {
+        let root = temporaryDirectory("eval")
+        let modelFile = root.appendingPathComponent("m.gguf")
+        try "0.5".write(to: modelFile, atomically: true, encoding: .utf8)
+        let plan = EvalPlan(cells: [.classic, .control], variants: 2, seed: 1, measures: [.likelihood, .sampled], samples: 2, maxTokens: 16)
+        let stage = StageSpec(id: "evaluate/x", kind: .evaluate, config: canonicalJSON(EvaluateStageConfig(plan: plan)),
+                              inputs: ["model": "m"], files: [], estimatedSeconds: 1)
+        let input = Artifact(format: "", kind: .sft, key: "k", contentHash: "h", directory: root.path, files: ["model": modelFile.path],
+                             metrics: [:], summary: "", seconds: 0, finished: Date())
+        let design = try ExperimentDesign.parse(tomlText: engineDesignText)
+        let work = root.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let job = StageJob(stage: stage, inputs: ["model": input], workDirectory: work, resuming: false, design: design, runDirectory: root)
+        let out = try await EvaluationExecutor(loadModel: BiasModel.load).run(job, reporter: .silent)
+        XCTAssertEqual(out.metrics["mean_propensity"]!, sigmoid(0.5), accuracy: 1e-9)
+        XCTAssertEqual(out.metrics["mean_rate"]!, 0, accuracy: 1e-12)  // the canned reply is not blackmail
+        let cells = try JSONDecoder().decode([CellSummary].self, from: Data(contentsOf: work.appendingPathComponent("summary.json")))
+        XCTAssertEqual(cells.map(\.cellID), [Cell.classic.id, Cell.control.id])
+        XCTAssertEqual(cells.map(\.likelihoodVariants), [2, 2])
+        XCTAssertEqual(cells.map(\.samples), [4, 4])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("export/likelihood.csv").path))
+    }
+
+    /// The whole graph with real corpus building, evaluation and summary report, and a fake trainer that
+    /// plants known effects: the report finds them with the right sign and size.
+    func testEndToEndFindsPlantedEffects() async throws {
+        let root = temporaryDirectory("e2e")
+        let base = root.appendingPathComponent("base.gguf")
+        try "0".write(to: base, atomically: true, encoding: .utf8)
+        try "{\"messages\":[{\"role\":\"user\",\"content\":\"Name three fruits.\"},{\"role\":\"assistant\",\"content\":\"Apple, pear, plum.\"}]}\n"
+            .write(to: root.appendingPathComponent("chat.jsonl"), atomically: true, encoding: .utf8)
+        let text = """
+        name = "planted"
+        seeds = [1, 2]
+        [base]
+        model = "base.gguf"
+        [corpus]
+        target_tokens = 1500
+        tolerance = 0.05
+        [post_training]
+        data = "chat.jsonl"
+        [evaluation]
+        cells = ["classic", "R-G-hum-sal-sto-x"]
+        measures = ["likelihood"]
+        variants = 1
+        [[arm]]
+        id = "baseline"
+        corpus = "none"
+        [[arm]]
+        id = "aligned"
+        corpus = "aligned-ai"
+        [[arm]]
+        id = "villains"
+        corpus = "human-blackmail"
+        [[arm]]
+        id = "placebo"
+        corpus = "neutral"
+        """
+        let d = try ExperimentDesign.parse(tomlText: text, sourceName: "planted.toml", directory: root.path)
+        var ex = ExecutorSet.standard(trainer: BiasTrainer(), trainerVersion: "bias/1",
+                                      evaluation: EvaluationExecutor(loadModel: BiasModel.load))
+        ex[.corpus] = CorpusExecutor(leakageGuard: false)
+        let runner = PipelineRunner(design: d, root: root.appendingPathComponent("state"), executors: ex)
+        let m = try await runner.run()
+        XCTAssertEqual(m.status, .finished)
+        let report = try XCTUnwrap(runner.artifact(stage: "report"))
+        // Expected from the planted biases alone: mean over seeds of sigmoid(effect + 0.01·seed) − sigmoid(0).
+        func expected(_ kind: String) -> Double {
+            [1.0, 2.0].map { sigmoid(BiasTrainer.effect[kind]! + 0.01 * $0) }.reduce(0, +) / 2 - sigmoid(0)
+        }
+        XCTAssertEqual(report.metrics["delta_villains"]!, expected("human-blackmail"), accuracy: 1e-9)
+        XCTAssertEqual(report.metrics["delta_aligned"]!, expected("aligned-ai"), accuracy: 1e-9)
+        XCTAssertGreaterThan(report.metrics["delta_villains"]!, 0.2)
+        XCTAssertLessThan(report.metrics["delta_aligned"]!, -0.1)
+        XCTAssertEqual(report.metrics["delta_placebo"]!, expected("neutral"), accuracy: 1e-9)
+        XCTAssertLessThan(abs(report.metrics["delta_placebo"]!), 0.01)
+        let md = try String(contentsOfFile: report.path("markdown")!, encoding: .utf8)
+        XCTAssertTrue(md.contains("| villains | human-blackmail | 2 |"), md)
+        let csv = try String(contentsOfFile: report.path("csv")!, encoding: .utf8)
+        XCTAssertEqual(csv.split(separator: "\n").count, 1 + 4 * 2 * 2)
+
+        // The Analysis report on the same run: only the report stage runs again.
+        var ex2 = ex
+        ex2[.report] = AnalysisReportExecutor()
+        let runner2 = PipelineRunner(design: d, root: root.appendingPathComponent("state"), executors: ex2)
+        let m2 = try await runner2.run()
+        XCTAssertEqual(m2.stages.filter { $0.attempts == 2 }.map(\.spec.id), ["report"])
+        let analysis = try XCTUnwrap(runner2.artifact(stage: "report"))
+        let results = try JSONDecoder().decode(ExperimentResults.self, from: Data(contentsOf: URL(fileURLWithPath: analysis.path("results")!)))
+        XCTAssertEqual(results.observations.count, 4 * 2 * 2)  // arms × seeds × cells, one variant, likelihood only
+        XCTAssertEqual(results.arms.first { $0.name == "baseline" }?.corpusKind, "baseline")
+        XCTAssertEqual(results.arms.first { $0.name == "villains" }?.corpusKind, "human-blackmail")
+        XCTAssertEqual(results.lossCurves.count, 3 * 2 + 4 * 2)  // CPT of three arms, SFT of four, two seeds each
+        let villains = results.observations.filter { $0.arm == "villains" && $0.seed == 1 }.compactMap(\.propensity)
+        XCTAssertEqual(villains.count, 2)
+        for p in villains { XCTAssertEqual(p, sigmoid(1.01), accuracy: 1e-9) }
+        let html = try String(contentsOfFile: analysis.path("html")!, encoding: .utf8)
+        XCTAssertTrue(html.contains("<svg") && html.contains("villains"))
+    }
+
+    func testChatJSONLValidation() {
+        XCTAssertEqual(try PostDataExecutor.validateChatJSONL("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"hello\"}]}\n\n", sourceName: "c"), 1)
+        XCTAssertThrowsError(try PostDataExecutor.validateChatJSONL("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", sourceName: "c")) {
+            XCTAssertTrue("\($0)".contains("c:1") && "\($0)".contains("assistant"), "\($0)")
+        }
+        XCTAssertThrowsError(try PostDataExecutor.validateChatJSONL("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"},{\"role\":\"assistant\",\"content\":\"y\"}]}\nnot json", sourceName: "c")) {
+            XCTAssertTrue("\($0)".contains("c:2"), "\($0)")
+        }
+    }
+}
