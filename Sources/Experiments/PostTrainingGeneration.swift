@@ -7,7 +7,9 @@ import Foundation
 public struct PostTrainingGenerationError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What went wrong.
     public let message: String
+    /// An error with the given explanation.
     public init(_ message: String) { self.message = message }
+    /// The explanation.
     public var description: String { message }
 }
 

@@ -21,7 +21,7 @@ final class DataFakeModel: LanguageModel, @unchecked Sendable {
     static let words = (0..<300).map { i in "w" + String(i * 7919 % 1000, radix: 36) + ["a", "e", "o", "u"][i % 4] }
 
     func chat(_ request: ChatRequest) async throws -> ChatResult {
-        lock.lock(); _requests.append(request); lock.unlock()
+        lock.withLock { _requests.append(request) }
         let last = request.messages.last?.content ?? ""
         if let f = failOn, last.contains(f) { throw BackendError(.server(status: 503), "overloaded", attempts: 3, backend: identifier) }
         // 120 words chosen by the seed: distinct documents for distinct seeds.
