@@ -7,7 +7,7 @@ import Transformer
 struct CorpusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corpus", abstract: "Build, inspect and check story corpora.",
-        subcommands: [Build.self, Stats.self, Check.self, Sample.self])
+        subcommands: [Build.self, Stats.self, Check.self, Sample.self, CorpusGenerate.self])
 
     struct Build: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Build the arms of a recipe, matched in size, checked for leakage.")

@@ -7,7 +7,8 @@ struct Hyperlab: AsyncParsableCommand {
         commandName: "hyperlab",
         abstract: "Causal experiments on self-fulfilling misalignment in language models, on one CPU.",
         subcommands: [Models.self, Tokenize.self, Logits.self, Score.self, Generate.self, Battery.self, Classify.self,
-                      Eval.self, CorpusCommand.self, Bench.self])
+                      Eval.self, CorpusCommand.self, PostTrainData.self, Train.self, RunCommand.self, DemoCommand.self,
+                      StatusCommand.self, Serve.self, Bench.self])
 }
 
 /// Writes one JSON value to standard output (sorted keys, one line).
