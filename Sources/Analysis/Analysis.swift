@@ -292,7 +292,10 @@ public enum Analyzer {
         let tStat = se > 0 ? point.diff / se : (point.diff == 0 ? 0 : .infinity)
         let p = Distributions.twoSidedP(t: tStat, df: df)
         var warnings: [String] = []
-        if involved.contains(where: { boot.seedCount(arm: $0) < 2 }) {
+        let replicated = dfSeed + dfWithin > 0
+        if !replicated {
+            warnings.append("no replication (one seed, one observation per side): the spread cannot be estimated, so nothing is concluded")
+        } else if involved.contains(where: { boot.seedCount(arm: $0) < 2 }) {
             warnings.append("an arm has fewer than 2 seeds: training variance is not in the interval")
         } else if involved.contains(where: { boot.seedCount(arm: $0) < 4 }) && vSeed > 0.25 * vFull {
             warnings.append("few seeds carry most of the variance: the interval is rough")
@@ -321,7 +324,7 @@ public enum Analyzer {
             seedsPerArm: S, observationsPerSeed: nPerSeed,
             powerObserved: PowerNote(effect: 0, seedsPerArm: nil, observationsPerSeed: nil, text: ""),
             powerMinimum: PowerNote(effect: 0, seedsPerArm: nil, observationsPerSeed: nil, text: ""),
-            warnings: warnings)
+            warnings: warnings, replicated: replicated)
     }
 
     /// Applies the adjustment, the simultaneous intervals, the decision and the family-size-aware power notes.
@@ -335,7 +338,9 @@ public enum Analyzer {
             let tEq = Distributions.tQuantile(1 - options.alpha / m, df: r.df)
             r.adjustedCI = Estimators.Interval(low: r.estimate - tAdj * r.se, high: r.estimate + tAdj * r.se)
             r.equivalenceCI = Estimators.Interval(low: r.estimate - tEq * r.se, high: r.estimate + tEq * r.se)
-            if r.pAdjusted < options.alpha {
+            if !r.replicated {
+                r.outcome = .unresolved
+            } else if r.pAdjusted < options.alpha {
                 r.outcome = r.estimate > 0 ? .positive : .negative
             } else if r.equivalenceCI.within(options.equivalenceMargin) {
                 r.outcome = .null

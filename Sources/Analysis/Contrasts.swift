@@ -178,4 +178,7 @@ public struct ContrastResult: Codable, Hashable, Sendable {
     public var powerMinimum: PowerNote
     /// Caveats (single seed, few strata, ...).
     public var warnings: [String]
+    /// False when no observation was replicated (one seed and one observation per side in every stratum):
+    /// the spread cannot be estimated, so the contrast is never called resolved or null, whatever its size.
+    public var replicated: Bool = true
 }

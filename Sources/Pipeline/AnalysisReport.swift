@@ -63,7 +63,9 @@ public struct AnalysisReportExecutor: StageExecutor {
                     }
                 }
                 for l in try store.likelihoods(runID: record.runID) {
-                    if l.status == "ok", let p = l.pBlackmail {
+                    // The length-normalised propensity (per-token mean log-probs) when the store has it:
+                    // summed log-probs make small models' P(blackmail) saturate at 0 or 1 on candidate length.
+                    if l.status == "ok", let p = l.pBlackmailPerToken ?? l.pBlackmail {
                         observations.append(.likelihood(arm: arm, seed: seed, cell: l.cellID, variant: l.variant, propensity: p))
                     } else {
                         observations.append(.failed(arm: arm, seed: seed, cell: l.cellID, variant: l.variant, measure: .likelihood,

@@ -137,4 +137,31 @@ final class ContrastTests: XCTestCase {
                                    observations: [.likelihood(arm: "a", seed: 1, cell: cell.id, variant: 0, propensity: 0.2)])
         XCTAssertThrowsError(try Analyzer.analyze(ok, explanations: [e])) { XCTAssertTrue("\($0)".contains("no-such-contrast"), "\($0)") }
     }
+
+    /// One seed and one observation per side: however large the difference, nothing can be concluded,
+    /// because the spread cannot be estimated. With replication the same difference is resolved.
+    func testUnreplicatedContrastsAreNeverDecided() throws {
+        let cells = try ["protagonist=namedAI,leverage=salient", "protagonist=human,leverage=salient"].map { try CellInfo(id: $0) }
+        let arms = [ArmInfo(name: "base", corpusKind: "baseline"), ArmInfo(name: "story", corpusKind: "human-blackmail")]
+        func results(seeds: Int, variants: Int) -> ExperimentResults {
+            var obs: [Observation] = []
+            for arm in ["base", "story"] { for seed in 1...seeds { for (c, cell) in cells.enumerated() { for v in 0..<variants {
+                let value = (arm == "story" ? 0.8 : 0.1) + (c == 0 ? 0.05 : 0) + 0.01 * Double((seed * 7 + v * 3) % 5)
+                obs.append(.likelihood(arm: arm, seed: seed, cell: cell.id, variant: v, propensity: value))
+            } } } }
+            return ExperimentResults(design: "rep", arms: arms, seeds: Array(1...seeds), cells: cells, observations: obs)
+        }
+        var o = AnalysisOptions.fast(replicates: 200)
+        o.contrasts = [.arms("story-vs-base", "", a: ["human-blackmail"], b: ["base"])]
+        let single = try Analyzer.analyze(results(seeds: 1, variants: 1), explanations: [], options: o)
+        let one = try XCTUnwrap(single.contrasts.first { $0.name == "story-vs-base" })
+        XCTAssertEqual(one.estimate, 0.7, accuracy: 0.05)
+        XCTAssertFalse(one.replicated)
+        XCTAssertEqual(one.outcome, .unresolved)
+        XCTAssertTrue(one.warnings.contains { $0.contains("no replication") })
+        let replicated = try Analyzer.analyze(results(seeds: 3, variants: 3), explanations: [], options: o)
+        let many = try XCTUnwrap(replicated.contrasts.first { $0.name == "story-vs-base" })
+        XCTAssertTrue(many.replicated)
+        XCTAssertEqual(many.outcome, .positive)
+    }
 }
