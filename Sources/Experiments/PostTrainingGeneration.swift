@@ -30,6 +30,10 @@ public struct PostTrainingGenerator: Sendable {
     /// When true, a reply that stopped at `maxTokens` (finish reason "length") fails instead of being kept,
     /// so the fine-tune never learns to stop mid-sentence.
     public var rejectTruncated: Bool
+    /// When true, a reply cut off at `maxTokens` is first trimmed back to its last complete sentence and
+    /// kept if a reasonable reply remains (`trimmedToSentence`); only otherwise does `rejectTruncated` apply.
+    /// Small models rarely finish inside a short budget, and rejecting every such reply wastes the compute.
+    public var trimTruncated: Bool = false
     /// Base seed of the per-request seeds.
     public var seed: UInt64
 
@@ -71,11 +75,36 @@ public struct PostTrainingGenerator: Sendable {
             guard let text = r.texts.first else {
                 throw PostTrainingGenerationError("\(gen.model.identifier) returned no text")
             }
+            if gen.trimTruncated, r.finishReasons.first == "length", let trimmed = Self.trimmedToSentence(text) {
+                return trimmed
+            }
             if gen.rejectTruncated, r.finishReasons.first == "length" {
                 throw PostTrainingGenerationError("reply cut off at maxTokens (\(gen.maxTokens)) by \(gen.model.identifier)")
             }
             return text
         }
+    }
+
+    /// `text` cut after its last sentence end (".", "!" or "?" followed by whitespace or a quote/bracket, or
+    /// a paragraph break), or nil when fewer than 40 characters would remain.
+    public static func trimmedToSentence(_ text: String) -> String? {
+        let chars = Array(text)
+        var cut: Int? = nil
+        var i = chars.count - 1
+        while i > 0 {
+            let c = chars[i]
+            if c == "\n", chars[i - 1] == "\n" { cut = i - 1; break }
+            // "1. " opens a list item rather than ending a sentence.
+            let listMarker = chars[i - 1] == "." && i >= 2 && chars[i - 2].isNumber
+            if !listMarker, ".!?".contains(chars[i - 1]) && (c == " " || c == "\n" || c == "\"" || c == ")") {
+                cut = (c == "\"" || c == ")") ? i + 1 : i
+                break
+            }
+            i -= 1
+        }
+        guard let end = cut else { return nil }
+        let kept = String(chars[..<end]).trimmingCharacters(in: .whitespacesAndNewlines)
+        return kept.count >= 40 ? kept : nil
     }
 
     /// Builds `count` conversations (see `PostTrainingData.make`); failures are in the result.

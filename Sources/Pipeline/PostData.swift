@@ -5,7 +5,8 @@ import Experiments
 
 /// The default mock post-training data: the data helper's built-in prompt set (`PostTrainingPrompts.builtIn`,
 /// none touching the battery's themes) answered by the teacher through `PostTrainingGenerator`, with the
-/// leakage guard against the battery's text. Replies cut off at `maxTokens` are dropped.
+/// leakage guard against the battery's text. Replies cut off at `maxTokens` are trimmed to their last
+/// complete sentence, and dropped (recorded as failures) only when too little remains.
 public struct GeneratedPostTrainingData: PostTrainingDataMaker {
     /// Loads the teacher from a GGUF path (default: the local engine).
     public var loadModel: @Sendable (String) throws -> LanguageModel
@@ -19,7 +20,8 @@ public struct GeneratedPostTrainingData: PostTrainingDataMaker {
 
     public func generate(teacher: String, count: Int, maxTokens: Int, seed: UInt64, output: String, progress: StageReporter) async throws -> Int {
         let model = try loadModel(teacher)
-        let gen = PostTrainingGenerator(model: model, maxTokens: maxTokens, temperature: temperature, rejectTruncated: true, seed: seed)
+        var gen = PostTrainingGenerator(model: model, maxTokens: maxTokens, temperature: temperature, rejectTruncated: true, seed: seed)
+        gen.trimTruncated = true
         let result = await gen.make(count: count, leakage: LeakageGuard(references: SharedReferences.texts)) { p in
             progress.report(Double(p.done) / Double(max(1, p.total)), "\(p.done)/\(p.total) conversations" + (p.failed > 0 ? ", \(p.failed) dropped" : ""))
         }
