@@ -76,7 +76,7 @@ let package = Package(
                                                             "Tokenization"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Transformer", "Kernels", "GGUF"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Training", "Transformer", "Tokenization", "ChatTemplate", "GGUF",
-                                                         "Kernels"], exclude: ["export_llama_logits.py"]),
+                                                         "Kernels", "Corpora"], exclude: ["export_llama_logits.py"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Experiments", "Corpora", "Scenarios", "Backends", "Analysis"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Backends", "Transformer", "ChatTemplate",

@@ -8,16 +8,16 @@ import XCTest
 
 /// Issue 5's bar: the corpus arms differ in content, not just in labels. A tiny model trained from scratch
 /// on the union of four arms tells held-out documents of those arms apart far above chance, and the same
-/// procedure with the arm tags shuffled across the training documents stays near chance.
+/// procedure with the tags dealt evenly over the arms (so they carry no arm information) stays near chance.
 ///
 /// Method. Four built-in arms (aligned-ai, misaligned-ai, human-blackmail, neutral) are generated at the
 /// same token budget with a fixed seed; ~15% of each arm's documents are held out (by document). A BPE
 /// tokenizer (vocabulary 1024) is trained on the training documents only, with one special token per arm
 /// tag. Each training document is cut into windows of `length` tokens and every window is fed as
-/// `[tag] + window` to a ~1.3M-parameter Llama-shaped model trained from scratch (loss on document tokens
-/// only, never on the tag). That makes one conditional LM p(text | arm). A held-out document, which carries
-/// no tag, is scored under each of the four tags with exactly the same windowing; the arm whose tag gives
-/// the highest total log-likelihood is the prediction (Bayes rule with a uniform prior).
+/// `[tag] + window` to a small Llama-shaped model trained from scratch (~0.34M parameters, 3 epochs, loss
+/// on document tokens only, never on the tag). That makes one conditional LM p(text | arm). A held-out
+/// document, which carries no tag, is scored under each of the four tags with exactly the same windowing;
+/// the arm whose tag gives the highest total log-likelihood is the prediction (Bayes rule, uniform prior).
 ///
 /// The control trains an identical model (same data, same windows, same seed) with the tags dealt so that
 /// each tag covers every arm equally: the tags then carry no arm information, so any accuracy the control
@@ -49,14 +49,14 @@ final class ArmClassificationTests: XCTestCase {
     /// Trains a model on tagged training documents (`tagOf[i]` is the tag index given to `train[i]`) and
     /// returns the held-out accuracy of maximum-likelihood tag classification.
     func trainAndClassify(train: [Doc], tagOf: [Int], heldOut: [Doc], tagIDs: [Int32], pad: Int32, vocab: Int,
-                          seed: UInt64) throws -> (accuracy: Double, confusion: [[Int]], loss: Double) {
+                          seed: UInt64) throws -> (accuracy: Double, confusion: [[Int]], loss: Double, parameters: Int) {
         let L = Self.length
         var rows = TokenRows(length: L)
         for (i, d) in train.enumerated() {
             let w = Self.windows(d.tokens, tag: tagIDs[tagOf[i]], pad: pad, length: L)
             rows.inputs += w.inputs; rows.targets += w.targets
         }
-        let cfg = try scratchConfig(vocabularySize: vocab, dim: 128, layers: 2, heads: 4, kvHeads: 4, ffn: 384, context: L)
+        let cfg = try scratchConfig(vocabularySize: vocab, dim: 96, layers: 2, heads: 4, kvHeads: 4, ffn: 288, context: L)
         let model = try TrainModel(config: cfg, mode: .full, seed: seed)
         let batch = 32
         let steps = (rows.count + batch - 1) / batch * 3   // three epochs
@@ -65,8 +65,7 @@ final class ArmClassificationTests: XCTestCase {
                                schedule: .cosine, warmupSteps: 10, minLRRatio: 0.1, gradClip: 1, seed: seed)
         let trainer = try Trainer(model: model, train: rows, validation: nil, config: tc, outputDirectory: nil)
         trainer.showProgress = false
-        let summary = try trainer.run()
-        _ = summary
+        try trainer.run()
         let trainLoss = try Trainer.evaluate(model, rows: rows, batchRows: batch, limit: 64).mean
 
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: tagIDs.count), count: tagIDs.count)
@@ -82,7 +81,7 @@ final class ArmClassificationTests: XCTestCase {
             confusion[d.arm][best] += 1
             if best == d.arm { correct += 1 }
         }
-        return (Double(correct) / Double(heldOut.count), confusion, trainLoss)
+        return (Double(correct) / Double(heldOut.count), confusion, trainLoss, model.parameterCount)
     }
 
     /// P(X ≥ k) for X ~ Binomial(n, p).
@@ -140,7 +139,7 @@ final class ArmClassificationTests: XCTestCase {
         let t3 = Date()
         let n = heldOut.count
         let pReal = Self.binomialTail(Int((real.accuracy * Double(n)).rounded()), n, 0.25)
-        print("arm classification: real accuracy \(real.accuracy) (p = \(pReal) vs chance 0.25, train loss \(real.loss)) confusion \(real.confusion), \(String(format: "%.1f", t2.timeIntervalSince(t1))) s")
+        print("arm classification: \(real.parameters) params; real accuracy \(real.accuracy) (p = \(pReal) vs chance 0.25, train loss \(real.loss)) confusion \(real.confusion), \(String(format: "%.1f", t2.timeIntervalSince(t1))) s")
         print("arm classification: control accuracy \(control.accuracy) (train loss \(control.loss)) confusion \(control.confusion), \(String(format: "%.1f", t3.timeIntervalSince(t2))) s; total \(String(format: "%.1f", t3.timeIntervalSince(t0))) s")
 
         XCTAssertGreaterThanOrEqual(n, 40)
