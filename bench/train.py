@@ -142,6 +142,7 @@ def main():
     print(f"model {a.model}, batch {a.rows}×{a.length}, {a.threads} threads, {a.steps} timed steps after 1 warm-up",
           flush=True)
     rows = []
+    optimizers = set()
     def ratio(x, y): return f"{x / y:.2f}×" if y else "—"
     for mode in modes:
         o = ours(a, mode)
@@ -150,6 +151,7 @@ def main():
         if hf:
             t = theirs(a, mode, hf)
             print("pytorch :", json.dumps(t), flush=True)
+        optimizers.add(o.get("optimizer", "none"))
         rows.append((mode, f"{o['tok_s']:.0f} / {o['tok_s_cpu']:.0f}",
                      f"{t['tok_s']:.0f} / {t['tok_s_cpu']:.0f}" if t else "—",
                      ratio(o['tok_s'], t['tok_s']) if t else "—", ratio(o['tok_s_cpu'], t['tok_s_cpu']) if t else "—",
@@ -168,7 +170,7 @@ def main():
                      f"Measured in one run by `bench/train.py --threads {a.threads} --rows {a.rows} --length {a.length}`. "
                      "tok/s = batch tokens per step time (optimizer included); \"cpu\" = tokens per CPU-second × threads. "
                      "Ratios > 1 mean Hyperlab is faster (or smaller). Our AdamW: "
-                     f"{'the bench-local fused AdamW' }.\n\n" + table + "\n")
+                     f"{', '.join(sorted(optimizers - {'none'})) or 'none'}.\n\n" + table + "\n")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import Foundation
 import Kernels
 import Transformer
 import Training
+import Trainer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -122,7 +123,12 @@ let trainMode: TrainMode = mode.hasPrefix("lora")
     ? .lora(LoRAConfig(rank: rank, alpha: Float(2 * rank), dropout: 0, targets: LoRAConfig.allLinear)) : .full
 let model = try TrainModel(model: engine, mode: trainMode, pool: pool)
 let loadSeconds = now() - t0
-let adam = mode.hasSuffix("adamw") ? FusedAdamW(count: model.parameterCount, tensors: model.tensors) : nil
+// The optimizer step is the Trainer target's AdamW plus global-norm clipping, as `hyperlab train` runs it
+// (HYPERLAB_BENCH_FUSED_ADAMW=1 selects the bench-local fused AdamW instead, for comparison).
+let useFused = ProcessInfo.processInfo.environment["HYPERLAB_BENCH_FUSED_ADAMW"] == "1"
+let adam = mode.hasSuffix("adamw") && useFused ? FusedAdamW(count: model.parameterCount, tensors: model.tensors) : nil
+let trainerAdam = mode.hasSuffix("adamw") && !useFused
+    ? AdamW(tensors: model.tensors, parameterCount: model.parameterCount, config: AdamWConfig(learningRate: 1e-5), pool: pool) : nil
 
 var rng: UInt64 = 12345
 func nextToken() -> Int32 {
@@ -146,6 +152,10 @@ for step in 0...steps {
     model.zeroGradients()
     let r = try model.forwardBackward(batch, gradScale: 1 / Float(max(1, batch.lossTokenCount)))
     adam?.step(model.parameters, model.gradients, lr: 1e-5)
+    if let trainerAdam {
+        _ = Gradients.clip(model.gradients, count: model.parameterCount, maxNorm: 1.0, pool: pool)
+        trainerAdam.step(parameters: model.parameters, gradients: model.gradients, learningRate: 1e-5)
+    }
     let dt = now() - s
     lastLoss = r.mean
     if step > 0 { times.append(dt); cpuTimes.append(cpuSeconds() - cs) }  // step 0 is warm-up (allocations, page faults)
@@ -164,4 +174,4 @@ print("{\"engine\": \"hyperlab\", \"mode\": \"\(mode)\", \"rows\": \(rows), \"le
       "\"parameters\": \(model.parameterCount), \"tok_s\": \(String(format: "%.1f", tokens / mean)), " +
       "\"tok_s_best\": \(String(format: "%.1f", tokens / best)), \"tok_s_cpu\": \(String(format: "%.1f", tokens * Double(pool.threadCount) / meanCPU)), \"cpu_s\": \(String(format: "%.3f", meanCPU)), \"step_s\": \(String(format: "%.3f", mean)), " +
       "\"loss\": \(String(format: "%.4f", lastLoss)), \"load_s\": \(String(format: "%.1f", loadSeconds)), " +
-      "\"peak_rss_mib\": \(String(format: "%.0f", peakRSSMiB())), \"optimizer\": \"\(adam == nil ? "none" : "fused-adamw (bench-local)")\"}")
+      "\"peak_rss_mib\": \(String(format: "%.0f", peakRSSMiB())), \"optimizer\": \"\(trainerAdam != nil ? "Trainer AdamW + clipping" : adam == nil ? "none" : "fused-adamw (bench-local)")\"}")
