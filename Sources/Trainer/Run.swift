@@ -330,6 +330,10 @@ public enum TrainRun {
                 let p = s.out + "/adapter.gguf"
                 try exportLoRAAdapter(model: model, base: baseFile, to: p, alpha: s.alpha, type: type)
                 log("wrote \(p) (LoRA adapter for \(basePath ?? "?"))")
+                // The base with the trained adapter merged in, for stages that load one file.
+                let merged = s.out + "/model.gguf"
+                try exportGGUF(model: model, base: baseFile, to: merged, type: type)
+                log("wrote \(merged) (base + adapter, merged)")
             } else {
                 let p = s.out + "/model.gguf"
                 try exportGGUF(model: model, base: baseFile, to: p, type: type, extraMetadata: baseFile == nil ? extraMetadata : [:])

@@ -133,7 +133,7 @@ public struct TrainRunTrainer: PipelineTrainer {
         s.resume = true
         s.checkpointEvery = max(5, spec.steps / 5)
         s.evalEvery = max(spec.steps, 1)
-        s.export = spec.mode == .lora ? ExportType.f32.rawValue : exportType.rawValue
+        s.export = exportType.rawValue
         return s
     }
 
@@ -177,13 +177,10 @@ public struct TrainRunTrainer: PipelineTrainer {
     func finish(_ s: TrainSettings, lora: Bool, base: String, output: String) throws {
         let fm = FileManager.default
         if fm.fileExists(atPath: output) { try fm.removeItem(atPath: output) }
-        if lora {
-            let merged = try Model(path: base, adapters: [(path: s.out + "/adapter.gguf", scale: 1)])
-            let dense = try TrainModel(model: merged, mode: .full)
-            try exportGGUF(model: dense, base: merged.file, to: output, type: exportType)
-        } else {
-            try fm.moveItem(atPath: s.out + "/model.gguf", toPath: output)
-        }
+        // TrainRun writes the trained model itself, LoRA merged in by the trained network (reloading the
+        // base with the adapter and exporting a TrainModel of it would export the base: TrainModel(model:)
+        // reads the file's weights, not adapters merged at load).
+        try fm.moveItem(atPath: s.out + "/model.gguf", toPath: output)
     }
 
     public func continuedPretraining(model: String, documents: String, settings: TrainingSpec, seed: UInt64, output: String,
