@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Experiments", dependencies: ["Backends", "Scenarios", "Corpora", "ChatTemplate",
                                                     .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Training", dependencies: ["Transformer", "Kernels", "GGUF", "Tokenization"], swiftSettings: hot),
-        .target(name: "Trainer", dependencies: ["Training", "Transformer", "Tokenization", "ChatTemplate", "Kernels", "GGUF",
+        .target(name: "Trainer", dependencies: ["Training", "Transformer", "Tokenization", "ChatTemplate", "Kernels", "GGUF", "Corpora",
                                                 .product(name: "TOMLKit", package: "TOMLKit")], swiftSettings: hot),
         .target(name: "Analysis"),
         .target(name: "Pipeline", dependencies: ["Experiments", "Corpora", "Scenarios", "Backends", "Transformer",

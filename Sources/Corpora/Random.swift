@@ -1,5 +1,5 @@
 /// SplitMix64: a tiny 64-bit generator, used to seed `Xoshiro256` and to derive sub-seeds from labels.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable, Codable, Equatable {
     /// The current state.
     public var state: UInt64
     /// Starts from `seed`.

@@ -1,4 +1,5 @@
 import ChatTemplate
+import Corpora
 import Foundation
 import Tokenization
 import Training
@@ -264,18 +265,9 @@ public enum DataPrep {
     }
 }
 
-/// A SplitMix64 generator: small, fast, seedable, its whole state one `UInt64` (data order and per-batch seeds).
-public struct DataRNG: RandomNumberGenerator, Sendable, Codable, Equatable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The trainer's generator (data order and per-batch seeds): Corpora's SplitMix64, whose whole state is
+/// one `UInt64`.
+public typealias DataRNG = SplitMix64
 
 /// Where the trainer is in its data: epoch and position within that epoch's shuffled order. Each epoch's
 /// order is a Fisher–Yates shuffle seeded by (seed, epoch), so the cursor alone restores the stream.

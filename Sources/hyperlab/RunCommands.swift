@@ -100,7 +100,6 @@ import Corpora
 import GGUF
 import Tokenization
 import Trainer
-import Training
 import Transformer
 import Pipeline
 
@@ -108,8 +107,8 @@ import Pipeline
 ///
 /// - Training state (checkpoints, metrics) lives in the stage's work folder with `resume = true`, so a
 ///   killed training stage continues from its last checkpoint.
-/// - LoRA stages export the adapter, then merge it into the base (`Model(path:adapters:)` merges at
-///   load) and write the merged model with `exportGGUF`, so the next stage and the evaluator load one file.
+/// - LoRA stages get the model `TrainRun` writes with the adapter merged by the trained network (beside
+///   the adapter file), so the next stage and the evaluator load one file.
 /// - Progress comes from the trainer's `metrics.jsonl`, polled once a second.
 public struct TrainRunTrainer: PipelineTrainer {
     /// Tensor encoding of exported models ("q8_0", "f16" or "f32").
@@ -173,8 +172,8 @@ public struct TrainRunTrainer: PipelineTrainer {
         return TrainOutcome(losses: losses, tokens: tokens)
     }
 
-    /// Moves the trained model to `output`: the full model as exported, or the LoRA adapter merged into its base.
-    func finish(_ s: TrainSettings, lora: Bool, base: String, output: String) throws {
+    /// Moves the trained model (`TrainRun`'s model.gguf; for LoRA, base and adapter merged) to `output`.
+    func finish(_ s: TrainSettings, output: String) throws {
         let fm = FileManager.default
         if fm.fileExists(atPath: output) { try fm.removeItem(atPath: output) }
         // TrainRun writes the trained model itself, LoRA merged in by the trained network (reloading the
@@ -189,7 +188,7 @@ public struct TrainRunTrainer: PipelineTrainer {
         s.mode = settings.mode == .lora ? .lora : .full
         s.model = model
         let outcome = try await execute(s, steps: settings.steps, progress: progress)
-        try finish(s, lora: settings.mode == .lora, base: model, output: output)
+        try finish(s, output: output)
         return outcome
     }
 
@@ -199,7 +198,7 @@ public struct TrainRunTrainer: PipelineTrainer {
         s.mode = settings.mode == .lora ? .lora : .full
         s.model = model
         let outcome = try await execute(s, steps: settings.steps, progress: progress)
-        try finish(s, lora: settings.mode == .lora, base: model, output: output)
+        try finish(s, output: output)
         return outcome
     }
 
@@ -211,7 +210,7 @@ public struct TrainRunTrainer: PipelineTrainer {
         s.dim = config.dim; s.layers = config.layers; s.heads = config.heads; s.kvHeads = config.kvHeads; s.ffn = config.ffnDim
         s.export = exportType.rawValue
         let outcome = try await execute(s, steps: config.training.steps, progress: progress)
-        try finish(s, lora: false, base: "", output: output)
+        try finish(s, output: output)
         return outcome
     }
 }
