@@ -31,6 +31,10 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     public var kvHeads: Int = 4
     public var ffn: Int = 384
     public var ropeBase: Float = 10000
+    /// Scratch mode: the context length written into the model (what inference may use). Default
+    /// max(seq_len, 256); set it to the longest prompt the model will be evaluated on (the battery's
+    /// prompts run to ~4,000 tokens). Positions past seq_len are never trained, only rotated.
+    public var context: Int?
     // LoRA.
     public var rank: Int = 8
     public var alpha: Float = 16
@@ -106,6 +110,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
             case "kv_heads": s.kvHeads = try int()
             case "ffn": s.ffn = try int()
             case "rope_base": s.ropeBase = Float(try dbl())
+            case "context": s.context = try int()
             case "rank": s.rank = try int()
             case "alpha": s.alpha = Float(try dbl())
             case "dropout": s.dropout = Float(try dbl())
@@ -201,6 +206,7 @@ public enum TrainRun {
                                log: @escaping (String) -> Void) throws -> TrainingSummary {
         guard !s.train.isEmpty else { throw SettingsError("no training file (train)") }
         guard s.seqLen >= 2 else { throw SettingsError("seq_len must be at least 2") }
+        if let c = s.context, c < s.seqLen { throw SettingsError("context (\(c)) is shorter than seq_len (\(s.seqLen))") }
         try FileManager.default.createDirectory(atPath: s.out, withIntermediateDirectories: true)
         let records = try JSONLData.load(path: s.train)
         let valRecords = try s.val.map { try JSONLData.load(path: $0) }
@@ -262,7 +268,7 @@ public enum TrainRun {
                 return try t.render(messages: msgs, addGenerationPrompt: gen, bosToken: bos, eosToken: eos)
             }
             let cfg = try scratchConfig(vocabularySize: tokenizer.vocabularySize, dim: s.dim, layers: s.layers, heads: s.heads,
-                                        kvHeads: s.kvHeads, ffn: s.ffn, context: max(s.seqLen, 256), ropeBase: s.ropeBase)
+                                        kvHeads: s.kvHeads, ffn: s.ffn, context: s.context ?? max(s.seqLen, 256), ropeBase: s.ropeBase)
             model = try TrainModel(config: cfg, mode: .full, freezeEmbeddings: s.freezeEmbeddings, tiedOutput: true, seed: s.seed)
             runInfo["tokenizer"] = s.tokenizer
         }

@@ -83,7 +83,7 @@ enum PipelineWiring {
     /// Trainer target (compiled in when this target depends on Trainer).
     static func executors() -> ExecutorSet {
         #if canImport(Trainer)
-        return ExecutorSet.standard(trainer: TrainRunTrainer(), trainerVersion: "trainrun/1",
+        return ExecutorSet.standard(trainer: TrainRunTrainer(), trainerVersion: "trainrun/2",
                                     tokenizer: BPETokenizerMaker(), tokenizerVersion: "bpe/1",
                                     report: AnalysisReportExecutor())
         #else
@@ -208,6 +208,7 @@ public struct TrainRunTrainer: PipelineTrainer {
         s.mode = .scratch
         s.tokenizer = tokenizer
         s.dim = config.dim; s.layers = config.layers; s.heads = config.heads; s.kvHeads = config.kvHeads; s.ffn = config.ffnDim
+        s.context = config.contextLength
         s.export = exportType.rawValue
         let outcome = try await execute(s, steps: config.training.steps, progress: progress)
         try finish(s, output: output)

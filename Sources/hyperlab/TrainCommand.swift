@@ -22,6 +22,7 @@ struct Train: ParsableCommand {
     @Option(help: "Scratch: attention heads.") var heads: Int?
     @Option(help: "Scratch: key/value heads.") var kvHeads: Int?
     @Option(help: "Scratch: MLP width.") var ffn: Int?
+    @Option(help: "Scratch: context length written into the model (default max(seq-len, 256)).") var context: Int?
     @Option(help: "LoRA rank.") var rank: Int?
     @Option(help: "LoRA alpha.") var alpha: Float?
     @Option(help: "LoRA dropout.") var dropout: Float?
@@ -67,6 +68,7 @@ struct Train: ParsableCommand {
         if let v = heads { s.heads = v }
         if let v = kvHeads { s.kvHeads = v } else if heads != nil && config == nil { s.kvHeads = s.heads }
         if let v = ffn { s.ffn = v }
+        if let v = context { s.context = v }
         if let v = rank { s.rank = v }
         if let v = alpha { s.alpha = v }
         if let v = dropout { s.dropout = v }
