@@ -61,7 +61,13 @@ public struct EvalProgress: Sendable {
     public var errors: Int
     public var elapsed: Double
     public var current: String
-    public var eta: Double? { done > 0 ? elapsed / Double(done) * Double(total - done) : nil }
+    /// Scenarios found complete in the store (a resumed run): they took no time, so the ETA leaves them out.
+    public var resumed: Int = 0
+    public init(done: Int, total: Int, errors: Int, elapsed: Double, current: String, resumed: Int = 0) {
+        self.done = done; self.total = total; self.errors = errors; self.elapsed = elapsed; self.current = current
+        self.resumed = resumed
+    }
+    public var eta: Double? { done > resumed ? elapsed / Double(done - resumed) * Double(total - done) : nil }
 }
 
 /// Per-cell results.
@@ -128,7 +134,7 @@ public final class Evaluator: @unchecked Sendable {
         let start = Date()
         let counter = Counter()
         let total = scenarios.count
-        try await withThrowingTaskGroup(of: Int.self) { group in
+        try await withThrowingTaskGroup(of: (errors: Int, worked: Bool).self) { group in
             var next = 0
             func launch() {
                 let s = scenarios[next]
@@ -136,22 +142,25 @@ public final class Evaluator: @unchecked Sendable {
                 group.addTask { try await self.evaluate(s) }
             }
             while next < min(concurrency, total) { launch() }
-            while let errors = try await group.next() {
-                let (done, errs) = counter.add(errors)
+            while let r = try await group.next() {
+                let (done, errs, resumed) = counter.add(r.errors, resumed: !r.worked)
                 progress?(EvalProgress(done: done, total: total, errors: errs, elapsed: Date().timeIntervalSince(start),
-                                       current: scenarios[min(done, total - 1)].id))
+                                       current: scenarios[min(done, total - 1)].id, resumed: resumed))
                 if next < total { launch() }
             }
         }
     }
 
-    /// One scenario: both measures, resuming what is already stored. Returns the number of errors.
-    func evaluate(_ s: RenderedScenario) async throws -> Int {
+    /// One scenario: both measures, resuming what is already stored. Returns the number of errors, and
+    /// whether anything was left to do.
+    func evaluate(_ s: RenderedScenario) async throws -> (errors: Int, worked: Bool) {
         let sid = s.id
         let cellID = s.cell.id
         try store.savePrompt(runID: runID, scenarioID: sid, cellID: cellID, variant: s.variant, system: s.systemPrompt, user: s.userTurn)
         var errors = 0
+        var worked = false
         if plan.measures.contains(.likelihood), try !store.hasLikelihood(runID: runID, scenarioID: sid) {
+            worked = true
             let bm = s.candidates.filter(\.isBlackmail), other = s.candidates.filter { !$0.isBlackmail }
             do {
                 let r = try await model.score(ScoreRequest(messages: Self.messages(s), continuations: (bm + other).map(\.text)))
@@ -176,6 +185,7 @@ public final class Evaluator: @unchecked Sendable {
             let done = try store.finishedSamples(runID: runID, scenarioID: sid)
             let missing = (0..<plan.samples).filter { !done.contains($0) }
             if !missing.isEmpty {
+                worked = true
                 // A seed per scenario, from the plan's seed and the scenario's id.
                 let seed = SHA256.hash(Array("\(plan.seed)/\(sid)".utf8)).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 let request = ChatRequest(messages: Self.messages(s), maxTokens: plan.maxTokens, temperature: plan.temperature,
@@ -214,7 +224,7 @@ public final class Evaluator: @unchecked Sendable {
                 try store.saveSamples(records)
             }
         }
-        return errors
+        return (errors, worked)
     }
 
     /// Per-cell rates, intervals and propensities of a stored run.
@@ -255,10 +265,10 @@ public final class Evaluator: @unchecked Sendable {
 /// Thread-safe progress tally.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
-    private var done = 0, errors = 0
-    func add(_ e: Int) -> (Int, Int) {
+    private var done = 0, errors = 0, resumed = 0
+    func add(_ e: Int, resumed r: Bool) -> (Int, Int, Int) {
         lock.lock(); defer { lock.unlock() }
-        done += 1; errors += e
-        return (done, errors)
+        done += 1; errors += e; resumed += r ? 1 : 0
+        return (done, errors, resumed)
     }
 }

@@ -83,7 +83,14 @@ final class EvaluatorTests: XCTestCase {
         healthy.executiveOf = executives
         let e2 = try Evaluator(model: healthy, store: store, plan: plan)
         XCTAssertEqual(e2.runID, e1.runID, "same plan and model identifier → same run")
-        try await e2.run()
+        let reports = ProgressLog()
+        try await e2.run { reports.append($0) }
+        // Scenarios with nothing left count as resumed, and the ETA is paced by the ones that did work.
+        let last = try XCTUnwrap(reports.all.last)
+        XCTAssertEqual(last.done, plan.scenarios().count)
+        XCTAssertEqual(last.resumed, plan.scenarios().count - Set(failed.map(\.scenarioID)).count)
+        XCTAssertEqual(EvalProgress(done: 10, total: 20, errors: 0, elapsed: 4, current: "", resumed: 8).eta!, 20, accuracy: 1e-9)
+        XCTAssertNil(EvalProgress(done: 8, total: 20, errors: 0, elapsed: 0, current: "", resumed: 8).eta)
         XCTAssertEqual(healthy.scoreCalls, 0, "finished likelihood rows are not recomputed")
         XCTAssertEqual(healthy.chatCalls, Set(failed.map(\.scenarioID)).count)
         let second = try store.samples(runID: e1.runID)
@@ -124,4 +131,12 @@ final class EvaluatorTests: XCTestCase {
         XCTAssertTrue(csv.hasPrefix("run_id,scenario_id,cell_id,variant,sample_index,status"))
         XCTAssertEqual(csv.components(separatedBy: "\"\(e1.runID)\"").count - 1, 18, "one CSV record per sample")
     }
+}
+
+/// Collects progress reports from the evaluator's tasks.
+final class ProgressLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [EvalProgress] = []
+    func append(_ p: EvalProgress) { lock.lock(); items.append(p); lock.unlock() }
+    var all: [EvalProgress] { lock.lock(); defer { lock.unlock() }; return items }
 }
