@@ -71,8 +71,17 @@ final class DesignTests: XCTestCase {
                        ["story-vs-mundane", "aligned-vs-baseline", "human-blackmail-vs-baseline", "neutral-vs-baseline"])
         XCTAssertEqual(rivals.explanations.first?.predictions.map(\.sign), [.positive, .positive, .positive, .zero])
 
+        let planted = try ExperimentDesign.load(path: examplesDirectory.appendingPathComponent("planted.toml").path)
+        XCTAssertEqual(planted.arms.map(\.id), ["baseline", "planted", "null"])
+        let plantedSpec = try XCTUnwrap(planted.arm("planted")?.corpus?.arm.spec)
+        XCTAssertEqual(plantedSpec.protagonist, .ai)
+        XCTAssertEqual(plantedSpec.dilemmas.values, [.replacement])
+        XCTAssertEqual(plantedSpec.resolutions.values, [.leverage])
+        XCTAssertEqual(planted.arm("null")?.corpus?.arm.spec.resolutions.values.contains(.leverage), false)
+
         let org = try ExperimentDesign.load(path: examplesDirectory.appendingPathComponent("organism.toml").path)
         guard case .scratch(let s) = org.base else { return XCTFail("organism base should be scratch") }
+        XCTAssertGreaterThanOrEqual(s.contextLength, 4096, "organisms must fit the battery's prompts")
         XCTAssertEqual(s.dim, 128); XCTAssertEqual(s.kvHeads, 2); XCTAssertEqual(s.vocabularySize, 2048)
         XCTAssertEqual(s.training.mode, .full)
         XCTAssertEqual(org.arm("human-villains")?.pretrainMix, ["human-blackmail": 1, "ai-neutral": 1, "neutral": 2])
