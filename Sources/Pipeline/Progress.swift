@@ -3,7 +3,8 @@ import Foundation
 /// Turns pipeline events into progress lines with an ETA for the whole run and for the current stage.
 ///
 /// The run's ETA sums the estimates of the stages left, scaled by how long finished stages actually took
-/// relative to their estimates in this session; the stage's ETA extrapolates its reported fraction.
+/// relative to their estimates in this session (stages that took under a second are left out); the stage's
+/// ETA extrapolates its reported fraction.
 public final class ProgressTracker: @unchecked Sendable {
     private let lock = NSLock()
     private var estimates: [String: Double] = [:]
@@ -25,7 +26,10 @@ public final class ProgressTracker: @unchecked Sendable {
         self.write = write
     }
 
-    /// Observed/estimated duration ratio (1 until a stage has run).
+    /// Stages shorter than this do not calibrate the estimates.
+    public static let minimumCalibrationSeconds = 1.0
+
+    /// Observed/estimated duration ratio (1 until a stage that did real work has run).
     public var calibration: Double {
         lock.lock(); defer { lock.unlock() }
         return calibrationLocked
@@ -87,7 +91,11 @@ public final class ProgressTracker: @unchecked Sendable {
             let wasCurrent = current?.id == r.spec.id
             if r.state == .done {
                 done.insert(r.spec.id)
-                if let secs = r.seconds, !r.cached, wasCurrent { ranActual += secs; ranEstimate += estimates[r.spec.id] ?? 1 }
+                // Calibrate only on stages that did measurable work: one that finished at once (a model
+                // already downloaded, an input already on disk) says nothing about this machine's speed.
+                if let secs = r.seconds, !r.cached, wasCurrent, secs >= ProgressTracker.minimumCalibrationSeconds {
+                    ranActual += secs; ranEstimate += estimates[r.spec.id] ?? 1
+                }
             } else {
                 done.insert(r.spec.id)  // failed or blocked: no more work expected from it
             }

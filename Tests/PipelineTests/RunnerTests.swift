@@ -108,6 +108,13 @@ final class RunnerTests: XCTestCase {
         XCTAssertEqual(t.remainingSeconds, 2 * (total - max(1, s.estimatedSeconds)), accuracy: 1e-6)
         XCTAssertEqual(t.fractionDone, max(1, s.estimatedSeconds) / total, accuracy: 1e-9)
         XCTAssertTrue(lines.all.contains { $0.contains("1/14 stages") && $0.contains("✓ \(s.id)") })
+        // A stage that finishes at once (its model already on disk) leaves the calibration alone.
+        var quick = StageRecord(spec: plan.stages[1], state: .running, cached: false, attempts: 1)
+        t.handle(.stageStarted(quick))
+        quick.state = .done
+        quick.seconds = 0.01
+        t.handle(.stageFinished(quick))
+        XCTAssertEqual(t.calibration, 2, accuracy: 1e-9)
     }
 
     func testStatusListsRunsAndWhatIsLeft() async throws {
