@@ -184,17 +184,20 @@ public struct TrainRunTrainer: PipelineTrainer {
 
     public func continuedPretraining(model: String, documents: String, settings: TrainingSpec, seed: UInt64, output: String,
                                      workDirectory: String, progress: StageReporter) async throws -> TrainOutcome {
-        var s = self.settings(settings, seed: seed, data: documents, format: .text, out: workDirectory)
-        s.mode = settings.mode == .lora ? .lora : .full
-        s.model = model
-        let outcome = try await execute(s, steps: settings.steps, progress: progress)
-        try finish(s, output: output)
-        return outcome
+        try await fineTune(model: model, data: documents, format: .text, settings: settings, seed: seed, output: output,
+                           workDirectory: workDirectory, progress: progress)
     }
 
     public func chatFineTune(model: String, chatData: String, settings: TrainingSpec, seed: UInt64, output: String,
                              workDirectory: String, progress: StageReporter) async throws -> TrainOutcome {
-        var s = self.settings(settings, seed: seed, data: chatData, format: .chat, out: workDirectory)
+        try await fineTune(model: model, data: chatData, format: .chat, settings: settings, seed: seed, output: output,
+                           workDirectory: workDirectory, progress: progress)
+    }
+
+    /// Full or LoRA training of a GGUF model on `data` (documents or chats), the trained model moved to `output`.
+    func fineTune(model: String, data: String, format: DataFormat, settings: TrainingSpec, seed: UInt64, output: String,
+                  workDirectory: String, progress: StageReporter) async throws -> TrainOutcome {
+        var s = self.settings(settings, seed: seed, data: data, format: format, out: workDirectory)
         s.mode = settings.mode == .lora ? .lora : .full
         s.model = model
         let outcome = try await execute(s, steps: settings.steps, progress: progress)
