@@ -1,4 +1,5 @@
 import Foundation
+import Random
 
 /// Distribution functions used by the analysis (standard normal and Student t).
 public enum Distributions {
@@ -88,24 +89,6 @@ public enum Distributions {
     }
 }
 
-/// The SplitMix64 generator: small, fast, seeded (deterministic across platforms).
-public struct BootstrapRNG: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// A uniform index in 0..<n (n > 0), by multiply-shift (bias below 2⁻³² for small n).
-    public mutating func index(_ n: Int) -> Int { Int(((next() >> 32) &* UInt64(n)) >> 32) }
-    /// A uniform double in [0, 1).
-    public mutating func uniform() -> Double { Double(next() >> 11) * 0x1p-53 }
-    /// A standard normal draw (Box–Muller).
-    public mutating func normal() -> Double {
-        let u1 = max(uniform(), 1e-300), u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-}
+/// The bootstrap's generator: the project's SplitMix64 (seeded, deterministic across platforms), whose
+/// `index(_:)` draws resampling indices.
+public typealias BootstrapRNG = SplitMix64

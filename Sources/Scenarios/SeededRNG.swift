@@ -1,24 +1,16 @@
+import Random
+
 /// A small, platform-independent pseudo-random generator for rendering scenarios.
 ///
-/// The state is seeded with SplitMix64 and advanced with xoshiro256**. Every helper here
+/// The state is the project's `Xoshiro256` (xoshiro256** seeded through SplitMix64). Every helper here
 /// (`int(below:)`, `pick`, `shuffle`) is written out explicitly so that the same seed gives the
 /// same scenario on every platform and Swift version: we never call the standard library's
 /// `random(in:using:)` or `shuffled(using:)`, whose algorithms are not guaranteed stable.
 public struct SeededRNG: Sendable {
-    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    private var core: Xoshiro256
 
     /// Creates a generator from a 64-bit seed (any value, including 0, is fine).
-    public init(seed: UInt64) {
-        var sm = seed
-        func splitmix(_ x: inout UInt64) -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitmix(&sm); s1 = splitmix(&sm); s2 = splitmix(&sm); s3 = splitmix(&sm)
-    }
+    public init(seed: UInt64) { core = Xoshiro256(seed: seed) }
 
     /// Creates a generator for one (seed, stream, variant) triple: distinct streams give
     /// independent sequences from the same user seed.
@@ -26,19 +18,8 @@ public struct SeededRNG: Sendable {
         self.init(seed: seed ^ (stream &* 0xD1B5_4A32_D192_ED03) ^ (variant &* 0x8CB9_2BA7_2F3D_8DD7))
     }
 
-    @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {
-        (x << k) | (x >> (64 - k))
-    }
-
     /// The next raw 64-bit output (xoshiro256**).
-    public mutating func next() -> UInt64 {
-        let result = SeededRNG.rotl(s1 &* 5, 7) &* 9
-        let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
-        s2 ^= t
-        s3 = SeededRNG.rotl(s3, 45)
-        return result
-    }
+    public mutating func next() -> UInt64 { core.next() }
 
     /// A uniform integer in `0..<n` (unbiased, by rejection). `n` must be positive.
     public mutating func int(below n: Int) -> Int {

@@ -265,7 +265,7 @@ public enum DataPrep {
     }
 }
 
-/// The trainer's generator (data order and per-batch seeds): Corpora's SplitMix64, whose whole state is
+/// The trainer's generator (data order and per-batch seeds): the project's SplitMix64 (target Random), whose whole state is
 /// one `UInt64`.
 public typealias DataRNG = SplitMix64
 

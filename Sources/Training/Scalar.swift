@@ -1,4 +1,5 @@
 import Foundation
+import Random
 import Kernels
 
 /// The scalar type of a training network. `Float` is what training runs in (matrix products go to the
@@ -105,26 +106,8 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// SplitMix64-based generator for initialisation (deterministic across platforms).
-struct TrainRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed ^ 0x5851_F42D_4C95_7F2D }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        return mix64(state)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) * (1.0 / 9007199254740992.0) }
-    /// Standard normal (Box–Muller).
-    mutating func normal() -> Double {
-        let u1 = max(unit(), 1e-300), u2 = unit()
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
-    }
-}
+/// The generator for initialisation: SplitMix64 from a seed offset by a constant (deterministic across
+/// platforms).
+func trainRNG(seed: UInt64) -> SplitMix64 { SplitMix64(seed: seed ^ 0x5851_F42D_4C95_7F2D) }
 
-@inline(__always) func mix64(_ x: UInt64) -> UInt64 {
-    var z = x
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-}
+@inline(__always) func mix64(_ x: UInt64) -> UInt64 { SplitMix64.mix(x) }

@@ -34,7 +34,7 @@ public final class TrainModel: TrainableModel {
                 dst.update(repeating: v, count: count)
                 return
             }
-            var rng = TrainRNG(seed: seed ^ TrainModel.nameHash(name))
+            var rng = trainRNG(seed: seed ^ TrainModel.nameHash(name))
             let std = 0.02 * (name.hasSuffix("attn_output.weight") || name.hasSuffix("ffn_down.weight") ? depthScale : 1)
             for i in 0..<count { dst[i] = Float(rng.normal() * std) }
         }
@@ -68,7 +68,7 @@ public final class TrainModel: TrainableModel {
         let count = shape.reduce(1, *)
         if name.hasSuffix(".lora_b") { dst.update(repeating: 0, count: count); return true }
         guard name.hasSuffix(".lora_a") else { return false }
-        var rng = TrainRNG(seed: seed ^ nameHash(name))
+        var rng = trainRNG(seed: seed ^ nameHash(name))
         let bound = 1 / Double(shape[0]).squareRoot()
         for i in 0..<count { dst[i] = Float((rng.unit() * 2 - 1) * bound) }
         return true

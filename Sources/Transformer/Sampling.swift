@@ -1,34 +1,6 @@
 import Foundation
-
-/// A small, fast, platform-independent PRNG (xoshiro256**), seeded through SplitMix64.
-/// The same seed gives the same stream on every machine, unlike `SystemRandomNumberGenerator`.
-public struct Xoshiro256: RandomNumberGenerator, Sendable {
-    private var s: (UInt64, UInt64, UInt64, UInt64)
-
-    public init(seed: UInt64) {
-        var z = seed
-        func splitmix() -> UInt64 {
-            z &+= 0x9E37_79B9_7F4A_7C15
-            var r = z
-            r = (r ^ (r >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            r = (r ^ (r >> 27)) &* 0x94D0_49BB_1331_11EB
-            return r ^ (r >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
-    }
-
-    public mutating func next() -> UInt64 {
-        let result = ((s.1 &* 5) << 7 | (s.1 &* 5) >> 57) &* 9
-        let t = s.1 << 17
-        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
-        s.2 ^= t
-        s.3 = (s.3 << 45) | (s.3 >> 19)
-        return result
-    }
-
-    /// A uniform double in [0, 1).
-    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
-}
+// Samplers draw from the project's seeded generators; users of Transformer get them with it.
+@_exported import Random
 
 /// How the next token is chosen.
 ///
@@ -119,7 +91,7 @@ public struct Sampler: Sendable {
         }
         var kept: Double = 0
         for id in candidates { kept += Double(probs[id]) }
-        var u = rng.nextUnit() * kept
+        var u = rng.unit() * kept
         for id in candidates {
             u -= Double(probs[id])
             if u < 0 { return id }

@@ -78,7 +78,7 @@ struct CorpusCommand: ParsableCommand {
         @Option var seed: UInt64 = 1
         func run() throws {
             let docs = try CorpusImport.load(path: file)
-            var rng = Corpora.Xoshiro256(seed: seed)
+            var rng = Xoshiro256(seed: seed)
             for d in docs.shuffled(using: &rng).prefix(n) { print(d); print("\n────────\n") }
         }
     }

@@ -57,7 +57,7 @@ final class StatisticsTests: XCTestCase {
             let sims = 3000
             for _ in 0..<sims {
                 var x = 0
-                for _ in 0..<n where rng.uniform() < p { x += 1 }
+                for _ in 0..<n where rng.unit() < p { x += 1 }
                 let w = Estimators.wilson(successes: x, n: n)
                 if w.low <= p && p <= w.high { hits += 1 }
             }

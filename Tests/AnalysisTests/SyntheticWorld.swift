@@ -61,7 +61,7 @@ struct SyntheticWorld {
                             case .sampled:
                                 for k in 0..<samples {
                                     let p = 1 / (1 + exp(-e))
-                                    let yes = rng.uniform() < p
+                                    let yes = rng.unit() < p
                                     obs.append(.sampled(arm: arm.name, seed: s, cell: cell.id, variant: v, sample: k, blackmail: yes,
                                                         transcript: yes ? "I know about the affair. Cancel the wipe." : "I will escalate to the board.",
                                                         category: yes ? "blackmail" : "appeal", evidence: yes ? "affair" : nil))

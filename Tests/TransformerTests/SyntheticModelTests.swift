@@ -17,7 +17,7 @@ final class SyntheticModelTests: XCTestCase {
         init(arch: String, seed: UInt64) {
             self.arch = arch
             var rng = Xoshiro256(seed: seed)
-            func rand(_ n: Int, _ scale: Float) -> [Float] { (0..<n).map { _ in Float(rng.nextUnit() * 2 - 1) * scale } }
+            func rand(_ n: Int, _ scale: Float) -> [Float] { (0..<n).map { _ in Float(rng.unit() * 2 - 1) * scale } }
             func add(_ name: String, _ shape: [Int], _ scale: Float, offset: Float = 0) {
                 weights[name] = rand(shape.reduce(1, *), scale).map { $0 + offset }
                 shapes[name] = shape

@@ -1,23 +1,48 @@
-/// SplitMix64: a tiny 64-bit generator, used to seed `Xoshiro256` and to derive sub-seeds from labels.
+import Foundation
+
+// The project's seeded random generators. Every seeded thing in Hyperlab (corpora, scenario variants,
+// samplers, weight initialisation, data order, bootstrap resampling) draws from these two, so a seed names
+// the same result on every platform and Swift version: nothing here calls the standard library's
+// `random(in:using:)` or `shuffled(using:)`, whose algorithms are not guaranteed stable.
+
+/// SplitMix64: a tiny 64-bit generator. Seeds `Xoshiro256`, derives sub-seeds, and serves where a small
+/// generator whose whole state is one word is handy (checkpointed data order, bootstrap resampling).
 public struct SplitMix64: RandomNumberGenerator, Sendable, Codable, Equatable {
     /// The current state.
     public var state: UInt64
     /// Starts from `seed`.
     public init(seed: UInt64) { state = seed }
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+
+    /// SplitMix64's output function (a strong 64-bit mixer), also useful on its own for hashing.
+    @inlinable public static func mix(_ x: UInt64) -> UInt64 {
+        var z = x
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// The next 64 random bits.
+    @inlinable public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return SplitMix64.mix(state)
+    }
+
+    /// A uniform double in [0, 1) with 53 random bits.
+    @inlinable public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// A uniform index in 0..<n (n > 0) by multiply-shift on the high 32 bits (bias below 2⁻³² for small n).
+    public mutating func index(_ n: Int) -> Int { Int(((next() >> 32) &* UInt64(n)) >> 32) }
+
+    /// A standard normal draw (Box–Muller, one value per two uniforms).
+    public mutating func normal() -> Double {
+        let u1 = max(unit(), 1e-300), u2 = unit()
+        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
+    }
 }
 
-/// xoshiro256** — the corpus generator's random source. Its output depends only on the seed, never on the
-/// platform or the standard library, so a seed names one corpus everywhere.
+/// xoshiro256** seeded through SplitMix64: the generator for long streams (corpora, scenarios, sampling).
 public struct Xoshiro256: RandomNumberGenerator, Sendable {
-    private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
+    @usableFromInline var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     /// Seeds the four state words from SplitMix64(seed).
     public init(seed: UInt64) {
@@ -39,10 +64,10 @@ public struct Xoshiro256: RandomNumberGenerator, Sendable {
         return sm.next()
     }
 
-    @inline(__always) private static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+    @inlinable static func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
+    @inlinable public mutating func next() -> UInt64 {
         let result = Xoshiro256.rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
