@@ -22,6 +22,8 @@ struct Engine: ParsableCommand {
     @Option var streams = 16
     @Option(name: .customLong("stream-tokens")) var streamTokens = 32
     @Option var repeats = 3
+    @Flag(help: "Streams attend to the shared prompt one by one instead of together (for comparison).")
+    var separatePrefixAttention = false
     @Flag var json = false
 
     struct Out: Encodable {
@@ -33,6 +35,7 @@ struct Engine: ParsableCommand {
     func run() throws {
         let t0 = Date()
         let model = try modelOptions.load()
+        model.sharesDecodePrefixes = !separatePrefixAttention
         var out = Out()
         out.load_seconds = Date().timeIntervalSince(t0)
         out.model = modelOptions.model
