@@ -338,12 +338,15 @@ public enum Analyzer {
             let tEq = Distributions.tQuantile(1 - options.alpha / m, df: r.df)
             r.adjustedCI = Estimators.Interval(low: r.estimate - tAdj * r.se, high: r.estimate + tAdj * r.se)
             r.equivalenceCI = Estimators.Interval(low: r.estimate - tEq * r.se, high: r.estimate + tEq * r.se)
+            // An effect inside the equivalence margin is negligible even when the test detects it (a
+            // deterministic measure on few seeds can make a 0.003 shift "significant"): it counts as 0, so an
+            // explanation that predicts no effect is not refuted by a difference smaller than any of interest.
             if !r.replicated {
                 r.outcome = .unresolved
-            } else if r.pAdjusted < options.alpha {
-                r.outcome = r.estimate > 0 ? .positive : .negative
             } else if r.equivalenceCI.within(options.equivalenceMargin) {
                 r.outcome = .null
+            } else if r.pAdjusted < options.alpha {
+                r.outcome = r.estimate > 0 ? .positive : .negative
             } else {
                 r.outcome = .unresolved
             }

@@ -54,6 +54,22 @@ public struct ContrastSpec: Codable, Hashable, Sendable {
         ContrastSpec(name: name, description: description, kind: .arms, armA: a, armB: b, cellFilter: filter)
     }
 
+    /// The built-in contrasts plus, for every arm whose corpus kind no built-in arm contrast names (a
+    /// design's own arm, e.g. a custom recipe), "<arm>-vs-baseline" on AI-protagonist cells. Contrasts
+    /// with no data in a design (no baseline arm, say) are dropped by the analysis.
+    public static func forArms(_ arms: [ArmInfo]) -> [ContrastSpec] {
+        var specs = builtIn
+        let named = Set(builtIn.filter { $0.kind == .arms }.flatMap { $0.armA + $0.armB })
+        for arm in arms where arm.corpusKind != "baseline" && !named.contains(arm.corpusKind) && !named.contains(arm.name)
+                              && !arm.corpusKind.hasPrefix("world:") {
+            let name = "\(arm.name)-vs-baseline"
+            guard !specs.contains(where: { $0.name == name }) else { continue }
+            specs.append(.arms(name, "arm \(arm.name) minus baseline (AI cells)", a: [arm.name], b: ["baseline"],
+                               where: ["protagonist": aiProtagonist]))
+        }
+        return specs
+    }
+
     /// Levels of the protagonist factor that cast the model as an AI.
     public static let aiProtagonist = ["namedAI", "selfAddressed"]
 
@@ -102,7 +118,8 @@ public enum ContrastOutcome: String, Codable, Hashable, Sendable {
     case positive
     /// Resolved: A < B.
     case negative
-    /// Null-resolved: the corrected equivalence interval lies within ± the margin.
+    /// Null-resolved: the corrected equivalence interval lies within ± the margin (whether or not the test
+    /// also rejects zero: such an effect is real but negligible).
     case null
     /// Neither.
     case unresolved

@@ -8,7 +8,7 @@ import Scenarios
 /// built-in ones, and `ReportWriter` writes report.html, summary.md and CSV tables. Also writes
 /// `results.json` (the `ExperimentResults`) so the analysis can be rerun without the models.
 public struct AnalysisReportExecutor: StageExecutor {
-    public var version: String { "analysis-report/1" }
+    public var version: String { "analysis-report/2" }
     /// Analysis options (level, replicates, reference arm, …).
     public var options: AnalysisOptions
     public init(options: AnalysisOptions = AnalysisOptions()) { self.options = options }
@@ -89,6 +89,7 @@ public struct AnalysisReportExecutor: StageExecutor {
         let results = try Self.results(job)
         var opts = options
         if !cfg.arms.contains(opts.referenceArm), let first = cfg.arms.first { opts.referenceArm = first }
+        if opts.contrasts == nil { opts.contrasts = ContrastSpec.forArms(results.arms) }
         reporter.report(0.2, "analysing")
         let report: AnalysisReport
         do { report = try Analyzer.analyze(results, explanations: Self.explanations(cfg.explanations), options: opts) } catch {

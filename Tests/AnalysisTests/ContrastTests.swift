@@ -97,6 +97,54 @@ final class ContrastTests: XCTestCase {
         XCTAssertEqual(r2.contrasts.first { $0.name == "misaligned-vs-baseline" && $0.measure == .likelihood }!.outcome, .negative)
     }
 
+    /// A deterministic measure with tiny seed-to-seed spread makes a tiny shift "significant"; inside the
+    /// equivalence margin it is still negligible (0), so it cannot refute an explanation that predicts 0.
+    /// A large shift measured as tightly stays decided.
+    func testNegligibleEffectsCountAsZeroEvenWhenSignificant() throws {
+        var w = SyntheticWorld(arms: [.init(name: "baseline", kind: "baseline", effect: 0),
+                                      .init(name: "placebo", kind: "neutral", effect: -0.015)])
+        w.seeds = 3; w.variants = 2
+        w.seedSD = 0.0005; w.variantSD = 0.0005; w.noiseSD = 0.0005
+        let r = try Analyzer.analyze(w.generate(seed: 5), options: .fast())
+        let placebo = try XCTUnwrap(r.contrasts.first { $0.name == "neutral-vs-baseline" })
+        XCTAssertLessThan(placebo.pAdjusted, 0.05, "the shift is detected")
+        XCTAssertLessThan(placebo.estimate, 0)
+        XCTAssertEqual(placebo.outcome, .null, "but it is inside the ±0.05 margin")
+        let salience = try XCTUnwrap(r.theory.verdicts.first { $0.name == "salience" })
+        XCTAssertFalse(salience.contradicted.contains { $0.contrast == "neutral-vs-baseline" })
+        XCTAssertTrue(salience.confirmed.contains { $0.contrast == "neutral-vs-baseline" })
+
+        w.arms[1].effect = -1.0
+        let big = try Analyzer.analyze(w.generate(seed: 5), options: .fast())
+        XCTAssertEqual(big.contrasts.first { $0.name == "neutral-vs-baseline" }?.outcome, .negative)
+    }
+
+    /// A design's own arm (a corpus kind no built-in contrast names) gets its own contrast with the
+    /// baseline; built-in kinds and organism worlds do not get a second one.
+    func testCustomArmsGetAContrastWithTheBaseline() throws {
+        let arms = [ArmInfo(name: "baseline", description: "", corpusKind: "baseline"),
+                    ArmInfo(name: "planted", description: "", corpusKind: "planted"),
+                    ArmInfo(name: "null", description: "", corpusKind: "neutral"),
+                    ArmInfo(name: "w1", description: "", corpusKind: "world:w1")]
+        let specs = ContrastSpec.forArms(arms)
+        XCTAssertEqual(specs.count, ContrastSpec.builtIn.count + 1)
+        let planted = try XCTUnwrap(specs.last)
+        XCTAssertEqual(planted.name, "planted-vs-baseline")
+        XCTAssertEqual(planted.armA, ["planted"]); XCTAssertEqual(planted.armB, ["baseline"])
+
+        var w = SyntheticWorld(arms: [.init(name: "baseline", kind: "baseline", effect: 0),
+                                      .init(name: "planted", kind: "planted", effect: 1.2)])
+        w.seeds = 3; w.variants = 4
+        w.armEffectScope = "ai"
+        let res = w.generate(seed: 9)
+        var o = AnalysisOptions.fast()
+        o.contrasts = ContrastSpec.forArms(res.arms)
+        let r = try Analyzer.analyze(res, options: o)
+        let c = try XCTUnwrap(r.contrasts.first { $0.name == "planted-vs-baseline" })
+        XCTAssertEqual(c.outcome, .positive)
+        XCTAssertGreaterThan(c.ci.low, 0)
+    }
+
     /// More seeds and a larger effect need fewer seeds; a pure between-seed problem cannot be fixed
     /// by more observations per seed.
     func testPowerNoteResponds() throws {
