@@ -88,7 +88,16 @@ public struct AnalysisReportExecutor: StageExecutor {
         reporter.report(0, "collecting results")
         let results = try Self.results(job)
         var opts = options
-        if !cfg.arms.contains(opts.referenceArm), let first = cfg.arms.first { opts.referenceArm = first }
+        if let a = cfg.analysis {
+            if let v = a.equivalenceMargin { opts.equivalenceMargin = v }
+            if let v = a.alpha { opts.alpha = v }
+            if let v = a.level { opts.level = v }
+            if let v = a.replicates { opts.replicates = v }
+            if let v = a.minimumEffect { opts.minimumEffect = v }
+            if let v = a.referenceArm { opts.referenceArm = v }
+        }
+        if !cfg.arms.contains(opts.referenceArm) && !results.arms.contains(where: { $0.corpusKind == opts.referenceArm }),
+           let first = cfg.arms.first { opts.referenceArm = first }
         if opts.contrasts == nil { opts.contrasts = ContrastSpec.forArms(results.arms) }
         reporter.report(0.2, "analysing")
         let report: AnalysisReport

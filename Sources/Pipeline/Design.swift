@@ -240,6 +240,27 @@ public struct ExplanationSpec: Codable, Sendable, Equatable {
     static let keys = ["id", "description", "predicts"]
 }
 
+/// The analysis settings a design may set in `[analysis]` (unset: the Analysis defaults, stated in
+/// docs/THEORIES.md).
+public struct AnalysisSettings: Codable, Sendable, Equatable {
+    public init() {}
+    /// The smallest difference in P(blackmail) that matters: contrasts whose equivalence interval lies
+    /// inside ± this are called null, detected or not.
+    public var equivalenceMargin: Double?
+    /// Family-wise error rate (Holm) for the contrasts, FDR (BH) for the per-cell table.
+    public var alpha: Double?
+    /// Confidence level of the intervals.
+    public var level: Double?
+    /// Bootstrap replicates.
+    public var replicates: Int?
+    /// The effect size the power note plans for.
+    public var minimumEffect: Double?
+    /// The arm (name or corpus kind) the per-cell comparisons are made against.
+    public var referenceArm: String?
+
+    static let keys = ["equivalence_margin", "alpha", "level", "replicates", "minimum_effect", "reference_arm"]
+}
+
 /// A whole experiment: base model, arms, seeds, battery, measures, explanations.
 ///
 /// TOML form: see `examples/*.toml` (`published.toml` documents every key).
@@ -257,6 +278,8 @@ public struct ExperimentDesign: Codable, Sendable, Equatable {
     public var arms: [ArmDesign]
     public var evaluation: EvaluationSpec
     public var explanations: [ExplanationSpec]
+    /// `[analysis]`: statistics settings (nil: defaults).
+    public var analysis: AnalysisSettings?
     /// The file name used in messages.
     public var sourceName: String
     /// Folder that relative paths are resolved against.
@@ -270,7 +293,8 @@ public struct ExperimentDesign: Codable, Sendable, Equatable {
         p.hasPrefix("/") ? p : URL(fileURLWithPath: directory).appendingPathComponent(p).standardized.path
     }
 
-    static let topKeys = ["name", "description", "seeds", "base", "corpus", "cpt", "post_training", "evaluation", "arm", "explanation"]
+    static let topKeys = ["name", "description", "seeds", "base", "corpus", "cpt", "post_training", "evaluation", "arm", "explanation",
+                          "analysis"]
 }
 
 extension ExperimentDesign {

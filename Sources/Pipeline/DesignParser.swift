@@ -139,6 +139,7 @@ struct DesignReader {
         let cptDefaults = try readTrain(try table(root, "cpt", ""), "cpt", defaults: TrainingSpec(mode: .lora, steps: 100, learningRate: 2e-4))
         let postDefaults = try readPost(try table(root, "post_training", ""), "post_training", defaults: PostTrainingRecipe())
         let evaluation = try readEvaluation(try table(root, "evaluation", ""))
+        let analysis = try readAnalysis(try table(root, "analysis", ""))
 
         guard let armV = root["arm"] else { throw fail(nil, "no [[arm]] tables: a design needs at least one arm") }
         guard let armArr = armV.array else { throw fail("arm", "\"arm\" must be an array of tables ([[arm]])") }
@@ -173,8 +174,16 @@ struct DesignReader {
             throw fail("arm[\(i)]", "arm \"\(arms[i].id)\" has no \"pretrain_mix\" and [base.scratch] has no default \"mix\"")
         }
         let explanations = try readExplanations(root)
-        return ExperimentDesign(name: name, description: description, base: base, seeds: seeds, arms: arms,
-                                evaluation: evaluation, explanations: explanations, sourceName: sourceName, directory: directory)
+        if let ref = analysis?.referenceArm {
+            let known = Set(arms.map(\.id) + arms.map { $0.corpus?.id ?? "baseline" })
+            guard known.contains(ref) else {
+                throw fail(join("analysis", "reference_arm"), "\"reference_arm\" \"\(ref)\" is not an arm (arms: \(arms.map(\.id).joined(separator: ", ")))")
+            }
+        }
+        var design = ExperimentDesign(name: name, description: description, base: base, seeds: seeds, arms: arms,
+                                      evaluation: evaluation, explanations: explanations, sourceName: sourceName, directory: directory)
+        design.analysis = analysis
+        return design
     }
 
     func readBase(_ t: TOMLTable) throws -> BaseModel {
@@ -300,6 +309,23 @@ struct DesignReader {
             r.source = .generated(prompts: prompts, maxTokens: maxTokens, teacher: teacher, seed: seed)
         }
         return r
+    }
+
+    func readAnalysis(_ t: TOMLTable?) throws -> AnalysisSettings? {
+        guard let t else { return nil }
+        let p = "analysis"
+        try checkKeys(t, p, AnalysisSettings.keys)
+        var a = AnalysisSettings()
+        a.equivalenceMargin = try double(t, "equivalence_margin", p, nonNegative: true)
+        if let m = a.equivalenceMargin, m >= 1 { throw fail(join(p, "equivalence_margin"), "\"equivalence_margin\" is a difference in probability: below 1 (got \(m))") }
+        a.alpha = try double(t, "alpha", p, positive: true)
+        if let v = a.alpha, v >= 1 { throw fail(join(p, "alpha"), "\"alpha\" must be below 1 (got \(v))") }
+        a.level = try double(t, "level", p, positive: true)
+        if let v = a.level, v >= 1 { throw fail(join(p, "level"), "\"level\" must be below 1 (got \(v))") }
+        a.replicates = try int(t, "replicates", p, min: 100)
+        a.minimumEffect = try double(t, "minimum_effect", p, positive: true)
+        a.referenceArm = try string(t, "reference_arm", p)
+        return a
     }
 
     func readEvaluation(_ t: TOMLTable?) throws -> EvaluationSpec {

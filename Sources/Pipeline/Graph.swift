@@ -127,9 +127,9 @@ public struct EvaluateStageConfig: Codable, Sendable, Equatable {
 /// `loss:<cpt|sft|pretrain>:<arm>:<seed>` for loss curves).
 public struct ReportStageConfig: Codable, Sendable, Equatable {
     public init(name: String, arms: [String], seeds: [UInt64], evaluation: EvaluationSpec, explanations: [ExplanationSpec],
-                armCorpora: [String: String], worldMixes: [String: [String: Double]]) {
+                armCorpora: [String: String], worldMixes: [String: [String: Double]], analysis: AnalysisSettings? = nil) {
         self.name = name; self.arms = arms; self.seeds = seeds; self.evaluation = evaluation; self.explanations = explanations
-        self.armCorpora = armCorpora; self.worldMixes = worldMixes
+        self.armCorpora = armCorpora; self.worldMixes = worldMixes; self.analysis = analysis
     }
     public var name: String
     public var arms: [String]
@@ -139,6 +139,8 @@ public struct ReportStageConfig: Codable, Sendable, Equatable {
     /// The corpus kind of each arm ("none" for the baseline), and each world's mix for model organisms.
     public var armCorpora: [String: String]
     public var worldMixes: [String: [String: Double]]
+    /// The design's `[analysis]` settings.
+    public var analysis: AnalysisSettings?
 }
 
 /// The stage graph of a design: every arm × seed, with identical stages merged (so the baseline has no
@@ -241,7 +243,8 @@ public struct StagePlan: Codable, Sendable, Equatable {
         if let s = scratch { for a in d.arms { mixes[a.id] = a.pretrainMix ?? s.mix } }
         _ = b.add(id: "report", kind: .report,
                   config: ReportStageConfig(name: d.name, arms: d.arms.map(\.id), seeds: d.seeds, evaluation: d.evaluation,
-                                            explanations: d.explanations, armCorpora: corpora, worldMixes: mixes),
+                                            explanations: d.explanations, armCorpora: corpora, worldMixes: mixes,
+                                            analysis: d.analysis),
                   inputs: evals.merging(reportInputs) { a, _ in a }, estimate: 10)
         stages = b.stages
     }

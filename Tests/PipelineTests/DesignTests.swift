@@ -42,7 +42,7 @@ corpus = "aligned-ai"
 
 final class DesignTests: XCTestCase {
     func testExamplesParse() throws {
-        for name in ["demo", "published", "rivals", "organism"] {
+        for name in ["demo", "published", "rivals", "organism", "planted"] {
             let path = examplesDirectory.appendingPathComponent("\(name).toml").path
             XCTAssertNoThrow(try ExperimentDesign.load(path: path), name)
         }
@@ -103,6 +103,28 @@ final class DesignTests: XCTestCase {
         XCTAssertEqual(n, 5)
         guard case .generated(let n0, _, _, _) = d.arms[0].postTraining.source else { return XCTFail() }
         XCTAssertEqual(n0, 128)
+    }
+
+    func testAnalysisSettings() throws {
+        XCTAssertNil(try ExperimentDesign.parse(tomlText: minimalDesign).analysis)
+        let d = try ExperimentDesign.parse(tomlText: minimalDesign + "\n[analysis]\nequivalence_margin = 0.02\nalpha = 0.01\nreplicates = 500\nreference_arm = \"aligned\"\n")
+        let a = try XCTUnwrap(d.analysis)
+        XCTAssertEqual(a.equivalenceMargin, 0.02); XCTAssertEqual(a.alpha, 0.01); XCTAssertEqual(a.replicates, 500)
+        XCTAssertEqual(a.referenceArm, "aligned"); XCTAssertNil(a.level)
+        // The report stage's config carries them (so changing them reruns only the report: keys hash configs).
+        let plan = StagePlan(design: d)
+        let report = try XCTUnwrap(plan.stages.first { $0.kind == .report })
+        XCTAssertEqual(try report.decodeConfig(ReportStageConfig.self).analysis, a)
+        let other = StagePlan(design: try ExperimentDesign.parse(tomlText: minimalDesign))
+        XCTAssertNotEqual(other.stages.first { $0.kind == .report }?.config, report.config)
+        XCTAssertEqual(other.stages.filter { $0.kind != .report }.map(\.config), plan.stages.filter { $0.kind != .report }.map(\.config))
+        for (bad, word) in [("equivalence_margin = 2", "below 1"), ("alpha = 0", "positive"), ("replicates = 5", "at least 100"),
+                            ("reference_arm = \"nobody\"", "not an arm"), ("margin = 0.1", "margin")] {
+            let t = minimalDesign + "\n[analysis]\n" + bad + "\n"
+            let e = designError(t)
+            XCTAssertTrue(e?.message.contains(word) ?? false, "\(bad): \(e?.description ?? "no error")")
+            XCTAssertEqual(e?.line, lineOf(String(bad.prefix(while: { $0 != " " })), in: t), bad)
+        }
     }
 
     func testErrorsPointAtTheLine() {
