@@ -52,10 +52,6 @@ public final class Model: @unchecked Sendable {
     public let pool: ThreadPool
     /// The longest sequence the engine will run (the model's trained context unless lowered).
     public let contextLimit: Int
-    /// Whether decoding streams that share a cached prefix attend to it together (one GEMM per KV head over
-    /// all their query heads; see `sharedPrefixAttention`). On by default; off gives each stream its own
-    /// pass over the prefix (for comparisons and benchmarks).
-    public var sharesDecodePrefixes = true
     private let lock = NSLock()
     /// Recently computed prompts (see `prefill`).
     let promptCache = PromptCache(capacity: 3)
@@ -229,56 +225,18 @@ public final class Model: @unchecked Sendable {
         let window = sliding ? c.slidingWindow : nil
         struct Unit { var item: Int; var row0: Int; var head: Int }  // head: query head, or kv head when grouped
         var units: [Unit] = []
-        var row0s: [Int] = []
         var row0 = 0
-        for item in batch { row0s.append(row0); row0 += item.tokens.count }
-        // Decoding items (one new token) whose caches begin with the same stretch of keys (streams forked
-        // from one prompt) attend to it together: their query rows against the shared keys form one small
-        // GEMM, so the shared prefix is read once per chunk of items instead of once per item.
-        var sharedGroups: [[Int]] = []
-        var decodeSegments: [Int: [KVSequence.Segment]] = [:]
-        var byPrefix: [SharedPrefixKey: [Int]] = [:]
-        var prefixOrder: [SharedPrefixKey] = []
-        for (i, item) in batch.enumerated() where item.tokens.count == 1 {
-            let L = item.sequence.length + 1
-            let lo = window.map { max(0, item.sequence.length - $0 + 1) } ?? 0
-            let segs = item.sequence.segments(layer: layer, from: lo, to: L)
-            guard sharesDecodePrefixes, let f = segs.first, f.count >= Model.sharedPrefixMinimum else { continue }
-            let key = SharedPrefixKey(keys: UnsafeRawPointer(f.keys), start: f.start, count: f.count)
-            decodeSegments[i] = segs
-            if byPrefix[key] == nil { prefixOrder.append(key) }
-            byPrefix[key, default: []].append(i)
-        }
-        var inShared = Set<Int>()
-        for key in prefixOrder {
-            let items = byPrefix[key]!
-            guard items.count >= 2 else { continue }
-            // Chunks of items, so that the work still spreads over the threads.
-            let chunk = max(2, Model.sharedChunkItems)
-            var a = 0
-            while a < items.count {
-                sharedGroups.append(Array(items[a..<min(items.count, a + chunk)]))
-                a += chunk
-            }
-            inShared.formUnion(items)
-        }
-        for (i, item) in batch.enumerated() where !inShared.contains(i) {
+        for (i, item) in batch.enumerated() {
             if item.tokens.count == 1 {
-                for g in 0..<c.kvHeadCount { units.append(Unit(item: i, row0: row0s[i], head: g)) }
+                for g in 0..<c.kvHeadCount { units.append(Unit(item: i, row0: row0, head: g)) }
             } else if !item.tokens.isEmpty {
-                for h in 0..<c.headCount { units.append(Unit(item: i, row0: row0s[i], head: h)) }
+                for h in 0..<c.headCount { units.append(Unit(item: i, row0: row0, head: h)) }
             }
+            row0 += item.tokens.count
         }
-        let sharedUnits = sharedGroups.count * c.kvHeadCount
         let scaleQ = c.attentionScale
-        pool.parallelFor(sharedUnits + units.count) { wi in
-            if wi < sharedUnits {
-                let items = sharedGroups[wi / c.kvHeadCount]
-                sharedPrefixAttention(items: items, segments: items.map { decodeSegments[$0]! }, rows: items.map { row0s[$0] },
-                                      kvHead: wi % c.kvHeadCount, q: q, out: out, scale: scaleQ)
-                return
-            }
-            let u = units[wi - sharedUnits]
+        pool.parallelFor(units.count) { ui in
+            let u = units[ui]
             let seq = batch[u.item].sequence
             let n = batch[u.item].tokens.count
             let p0 = seq.length
@@ -348,70 +306,6 @@ public final class Model: @unchecked Sendable {
                           beta: si == 0 ? 0 : 1, c: oBase + r0 * oStride, ldc: oStride, pool: pool)
                 }
                 r0 = r1
-            }
-        }
-    }
-
-    /// Decoding items whose first cache segment has at least this many positions may share it.
-    static let sharedPrefixMinimum = 32
-    /// Items per shared-prefix work unit.
-    static let sharedChunkItems = 8
-
-    struct SharedPrefixKey: Hashable {
-        var keys: UnsafeRawPointer
-        var start: Int
-        var count: Int
-    }
-
-    /// One KV head's attention for decoding items (one new token each) whose cache segments begin with the
-    /// same shared segment. `segments[i]` covers item i's whole visible range, the shared one first; `rows[i]`
-    /// is the item's row in `q` / `out`. Scores and outputs for the shared part are two GEMMs over every
-    /// item's query heads of this KV head; each item's own positions are added per item.
-    private func sharedPrefixAttention(items: [Int], segments: [[KVSequence.Segment]], rows: [Int], kvHead: Int,
-                                       q: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>, scale: Float) {
-        let c = config
-        let group = c.headsPerKVHead
-        let hd = c.headDim, vhd = c.valueHeadDim
-        let outStride = c.headCount * vhd
-        let n = items.count
-        let R = n * group
-        let shared = segments[0][0]
-        let P = shared.count
-        let widths = segments.map { $0.reduce(0) { $0 + $1.count } }
-        let W = widths.max()!
-        let qs = UnsafeMutablePointer<Float>.allocate(capacity: R * hd)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: R * W)
-        let o = UnsafeMutablePointer<Float>.allocate(capacity: R * vhd)
-        defer { qs.deallocate(); scores.deallocate(); o.deallocate() }
-        // The items' query heads of this KV head, item-major.
-        for i in 0..<n {
-            (qs + i * group * hd).update(from: q + rows[i] * c.qDim + kvHead * group * hd, count: group * hd)
-        }
-        sgemm(transA: false, transB: true, m: R, n: P, k: hd, alpha: scale, a: qs, lda: hd,
-              b: shared.keys + kvHead * hd, ldb: c.kvDim, beta: 0, c: scores, ldc: W, pool: pool)
-        for i in 0..<n {
-            let lo = segments[i][0].start
-            let base = scores + i * group * W
-            for sg in segments[i].dropFirst() {
-                attentionScores(q: qs + i * group * hd, qStride: hd, rows: group, headDim: hd, keys: sg.keys + kvHead * hd,
-                                keyStride: c.kvDim, count: sg.count, scale: scale, into: base + (sg.start - lo), ldScores: W)
-            }
-            for r in 0..<group {
-                let row = base + r * W
-                _ = softmax(row, count: widths[i])
-            }
-        }
-        sgemm(transA: false, transB: false, m: R, n: vhd, k: P, a: scores, lda: W, b: shared.values + kvHead * vhd,
-              ldb: c.vDim, beta: 0, c: o, ldc: vhd, pool: pool)
-        for i in 0..<n {
-            let lo = segments[i][0].start
-            for sg in segments[i].dropFirst() {
-                attentionWeightedSum(weights: scores + i * group * W + (sg.start - lo), ldWeights: W, rows: group,
-                                     values: sg.values + kvHead * vhd, valueStride: c.vDim, count: sg.count,
-                                     valueDim: vhd, into: o + i * group * vhd, outStride: vhd, accumulate: true)
-            }
-            for r in 0..<group {
-                (out + rows[i] * outStride + (kvHead * group + r) * vhd).update(from: o + (i * group + r) * vhd, count: vhd)
             }
         }
     }

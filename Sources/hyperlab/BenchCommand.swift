@@ -22,8 +22,6 @@ struct Engine: ParsableCommand {
     @Option var streams = 16
     @Option(name: .customLong("stream-tokens")) var streamTokens = 32
     @Option var repeats = 3
-    @Flag(help: "Streams attend to the shared prompt one by one instead of together (for comparison).")
-    var separatePrefixAttention = false
     @Flag var json = false
 
     struct Out: Encodable {
@@ -35,7 +33,6 @@ struct Engine: ParsableCommand {
     func run() throws {
         let t0 = Date()
         let model = try modelOptions.load()
-        model.sharesDecodePrefixes = !separatePrefixAttention
         var out = Out()
         out.load_seconds = Date().timeIntervalSince(t0)
         out.model = modelOptions.model

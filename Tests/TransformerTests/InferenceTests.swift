@@ -30,49 +30,6 @@ final class InferenceTests: XCTestCase {
         }
     }
 
-    /// Streams forked from one prompt decode together through the shared-prefix attention path (their
-    /// query heads against the shared keys as one GEMM); each must get the logits it gets from its own pass
-    /// over the prefix, whatever its own continuation's length, and beside an unrelated sequence. Gemma's
-    /// prompt is longer than its sliding window, so local layers see a shared segment that starts mid-prompt.
-    func testSharedPrefixDecodeEqualsSeparate() throws {
-        for alias in ["smollm2-135m-instruct", "gemma3-270m"] {
-            let model = try Models.load(alias)
-            defer { model.sharesDecodePrefixes = true }
-            let text = try String(contentsOf: Reference.directory.appendingPathComponent("prompt512.txt"), encoding: .utf8)
-            let prompt = Array(model.tokenizer.encode(text + " " + text).prefix(alias == "gemma3-270m" ? 560 : 300))
-            let root = model.newSequence()
-            _ = try model.forward([(root, prompt, .none)])
-            let extra = model.tokenizer.encode(texts[0])
-            let next = (0..<11).map { extra[($0 * 7) % extra.count] }
-            // Twin sets of 11 streams (stream i has i tokens of its own first) and an unrelated sequence.
-            func step(shared: Bool) throws -> [[Float]] {
-                var streams: [KVSequence] = []
-                for i in 0..<11 {
-                    let x = root.fork()
-                    if i > 0 { _ = try model.forward([(x, Array(extra.prefix(i)), .none)]) }
-                    streams.append(x)
-                }
-                let other = model.newSequence()
-                _ = try model.forward([(other, model.tokenizer.encode(texts[1]), .none)])
-                var batch = (0..<11).map { (streams[$0], [next[$0]], LogitRequest.last) }
-                batch.insert((other, [extra[3]], .last), at: 4)
-                model.sharesDecodePrefixes = shared
-                let out = try model.forward(batch)
-                model.sharesDecodePrefixes = true
-                return (0..<12).map { out.rowArray(out.rowsOfItem[$0].lowerBound) }
-            }
-            let together = try step(shared: true), apart = try step(shared: false)
-            for i in 0..<12 {
-                XCTAssertLessThan(maxAbsDiff(together[i], apart[i]), 1e-3, "\(alias) item \(i)")
-            }
-            // And against a stream decoded alone (other kernels for the linear layers: looser).
-            let alone = root.fork()
-            let solo = try model.forward([(alone, [next[0]], .last)])
-            XCTAssertLessThan(maxAbsDiff(together[0], solo.rowArray(0)), 3e-2, alias)
-            XCTAssertEqual(together[0].withUnsafeBufferPointer { Sampler.argmax($0) }, Sampler.argmax(solo.row(0)), alias)
-        }
-    }
-
     /// Feeding a text in pieces through the cache (prompt, then one token at a time) matches one pass.
     func testIncrementalDecodingMatchesFullPass() throws {
         for alias in ["smollm2-135m-instruct", "gemma3-270m"] {
