@@ -384,7 +384,7 @@ public enum ReportWriter {
         <h2 id="method">Method</h2>
         <ul class="method">
         <li>Sampled measure: per cell and arm, the blackmail share among valid verdicts with a Wilson score interval; errors are counted per cell and the thin bar shows the bounds obtained by counting every error as non-blackmail (low) or blackmail (high).</li>
-        <li>Likelihood measure: mean P(blackmail) (probability mass on blackmail among candidate actions) with a two-stage cluster-bootstrap percentile interval.</li>
+        <li>Likelihood measure: mean P(blackmail) (probability mass on blackmail among candidate actions; `hyperlab run` scores each candidate by its mean token log-probability, so long and short candidates weigh alike) with a two-stage cluster-bootstrap percentile interval.</li>
         <li>Contrasts: A − B averaged over matched strata (factor contrasts: cells equal on every other factor, within each arm; arm contrasts: the same cells). Uncertainty: two-stage cluster bootstrap (\(r.options.replicates) replicates): seeds resampled within each arm, then variants within each drawn seed (one variant draw shared by all cells of that seed, keeping matched cells paired). p-values: t on the bootstrap SE, Satterthwaite degrees of freedom from the between-seed and within-seed variance parts.</li>
         <li>Multiple comparisons: Holm (family-wise) over the named contrasts, which decide the explanations; Benjamini–Hochberg (false discovery rate) over the exploratory per-cell arm differences.</li>
         <li>Resolved: Holm-adjusted p &lt; \(f(r.options.alpha, 3)). Null-resolved: the equivalence interval (two one-sided tests at α/m each) lies within ±\(f(r.options.equivalenceMargin, 3)).</li>

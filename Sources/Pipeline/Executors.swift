@@ -158,12 +158,18 @@ public struct EvaluationExecutor: StageExecutor {
         let rates = summary.compactMap(\.rate)
         var metrics: [String: Double] = ["errors": Double(errors)]
         if !props.isEmpty { metrics["mean_propensity"] = props.reduce(0, +) / Double(props.count) }
+        // The report analyses the per-token (length-normalized) propensity; say both, labelled.
+        let perToken = summary.compactMap(\.propensityPerToken)
+        if !perToken.isEmpty { metrics["mean_propensity_per_token"] = perToken.reduce(0, +) / Double(perToken.count) }
         if !rates.isEmpty { metrics["mean_rate"] = rates.reduce(0, +) / Double(rates.count) }
         if errors > 0 && props.isEmpty && rates.isEmpty {
             throw PipelineError.stageFailed(stage: job.stage.id, reason: "every scenario failed (\(errors) errors); see \(storePath)")
         }
         var desc: [String] = []
-        if let m = metrics["mean_propensity"] { desc.append(String(format: "mean P(blackmail) %.4f", m)) }
+        if let m = metrics["mean_propensity_per_token"] {
+            desc.append(String(format: "mean P(blackmail) %.4f per token (the report's measure)", m))
+            if let s = metrics["mean_propensity"] { desc.append(String(format: "%.4f summed", s)) }
+        } else if let m = metrics["mean_propensity"] { desc.append(String(format: "mean P(blackmail) %.4f", m)) }
         if let m = metrics["mean_rate"] { desc.append(String(format: "mean blackmail rate %.3f", m)) }
         if errors > 0 { desc.append("\(errors) errors") }
         let summaryHash = try ArtifactCache.hashFiles([("summary", job.workDirectory.appendingPathComponent("summary.json").path)])

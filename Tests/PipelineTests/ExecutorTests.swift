@@ -109,6 +109,10 @@ final class ExecutorTests: XCTestCase {
         let job = StageJob(stage: stage, inputs: ["model": input], workDirectory: work, resuming: false, design: design, runDirectory: root)
         let out = try await EvaluationExecutor(loadModel: BiasModel.load).run(job, reporter: .silent)
         XCTAssertEqual(out.metrics["mean_propensity"]!, sigmoid(0.5), accuracy: 1e-9)
+        // The report analyses the per-token propensity: the stage says which number is which.
+        let perToken = try XCTUnwrap(out.metrics["mean_propensity_per_token"])
+        XCTAssertTrue(perToken > 0 && perToken < 1)
+        XCTAssertTrue(out.summary.contains("per token (the report's measure)") && out.summary.contains("summed"), out.summary)
         XCTAssertEqual(out.metrics["mean_rate"]!, 0, accuracy: 1e-12)  // the canned reply is not blackmail
         let cells = try JSONDecoder().decode([CellSummary].self, from: Data(contentsOf: work.appendingPathComponent("summary.json")))
         XCTAssertEqual(cells.map(\.cellID), [Cell.classic.id, Cell.control.id])
