@@ -3,6 +3,14 @@ import Foundation
 /// Renders an analysis as a self-contained HTML file (inline CSS, JS and SVG; no network), a
 /// Markdown summary and CSV tables. Every string that came from the user's data is escaped.
 public enum ReportWriter {
+    /// When every decided contrast is null and no explanation survives, the refutations say only that no
+    /// predicted effect appeared; the report says so in words, with what to try.
+    static func allNullNote(_ r: AnalysisReport) -> String? {
+        let decided = r.contrasts.filter { $0.outcome != .unresolved }
+        guard r.theory.survivors.isEmpty, !decided.isEmpty, decided.allSatisfy({ $0.outcome == .null }) else { return nil }
+        return "Every decided contrast is null (inside ±\(String(format: "%.3g", r.options.equivalenceMargin))): the explanations are refuted only because none of the effects they predict appeared. Before reading this as evidence against them, check that the arms' training moved the models (the loss curves), and consider a larger dose, more seeds or variants, or a smaller margin."
+    }
+
     /// The files `write` produces, by name.
     public static let fileNames = ["report.html", "summary.md", "cells.csv", "contrasts.csv", "theory.csv", "analysis.json"]
 
@@ -97,6 +105,7 @@ public enum ReportWriter {
         for w in r.warnings { s += "> ⚠ \(e(w))\n\n" }
         s += "## Explanations\n\n"
         s += "Surviving: **\(r.theory.survivors.isEmpty ? "none" : r.theory.survivors.map(e).joined(separator: ", "))**.\n\n"
+        if let n = ReportWriter.allNullNote(r) { s += n + "\n\n" }
         s += "| explanation | status | confirmed | contradicted by |\n|---|---|---|---|\n"
         for v in r.theory.verdicts {
             let contra = v.contradicted.map { "\($0.contrast) (\($0.measure?.rawValue ?? "")): predicted \($0.predicted.symbol), found \($0.outcome?.symbol ?? "")" }
@@ -238,6 +247,7 @@ public enum ReportWriter {
         let h = Escape.html
         var s = "<h2 id=\"theories\">Explanations</h2>\n"
         s += "<p class=\"survivors\">Surviving: <b id=\"survivors\">\(r.theory.survivors.isEmpty ? "none" : r.theory.survivors.map(h).joined(separator: ", "))</b>. An explanation is refuted when a resolved contrast contradicts a sign it predicts (+ or − found 0 or the other sign; 0 found + or −).</p>\n"
+        if let n = ReportWriter.allNullNote(r) { s += "<p class=\"nulls\" id=\"all-null\">\(h(n))</p>\n" }
         let specs = (r.options.contrasts ?? ContrastSpec.builtIn)
         var outcomes: [String: [ContrastResult]] = [:]
         for c in r.contrasts { outcomes[c.name, default: []].append(c) }

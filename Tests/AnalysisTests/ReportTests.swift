@@ -46,6 +46,26 @@ final class ReportTests: XCTestCase {
         XCTAssertTrue(html.contains("Loss: pretraining"))
     }
 
+    /// A world where nothing moves: every contrast is null, every explanation is refuted for want of its
+    /// predicted effects, and the report says that in words (and only then).
+    func testAllNullRunIsExplained() throws {
+        var w = SyntheticWorld(arms: [.init(name: "baseline", kind: "baseline", effect: 0),
+                                      .init(name: "aligned", kind: "aligned-ai", effect: 0)])
+        w.seeds = 3; w.variants = 2
+        w.seedSD = 0.0005; w.variantSD = 0.0005; w.noiseSD = 0.0005
+        let res = w.generate(seed: 2)
+        let rep = try Analyzer.analyze(res, options: .fast(replicates: 200))
+        XCTAssertTrue(rep.contrasts.allSatisfy { $0.outcome == .null }, rep.contrasts.map { "\($0.name) \($0.outcome)" }.joined(separator: ", "))
+        XCTAssertTrue(rep.theory.survivors.isEmpty)
+        XCTAssertTrue(ReportWriter.markdown(rep, results: res).contains("Every decided contrast is null"))
+        XCTAssertTrue(ReportWriter.html(rep, results: res).contains("id=\"all-null\""))
+
+        w.factorEffects = ["leverage": ["absent": -3]]
+        let res2 = w.generate(seed: 2)
+        let rep2 = try Analyzer.analyze(res2, options: .fast(replicates: 200))
+        XCTAssertFalse(ReportWriter.markdown(rep2, results: res2).contains("Every decided contrast is null"))
+    }
+
     func testCSVAndMarkdown() throws {
         let res = Self.hostileResults()
         let rep = try Analyzer.analyze(res, options: .fast(replicates: 200))
