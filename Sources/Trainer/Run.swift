@@ -36,6 +36,9 @@ public struct TrainSettings: Codable, Equatable, Sendable {
     /// prompts run to ~4,000 tokens). Positions past seq_len are never trained, only rotated.
     public var context: Int?
     // LoRA.
+    /// LoRA: also export the base with the trained adapter merged in (`model.gguf`), for consumers that load
+    /// one file (the pipeline's later stages). Off by default: the adapter alone is the LoRA run's output.
+    public var mergeLoRA: Bool = false
     public var rank: Int = 8
     public var alpha: Float = 16
     public var dropout: Float = 0
@@ -111,6 +114,7 @@ public struct TrainSettings: Codable, Equatable, Sendable {
             case "ffn": s.ffn = try int()
             case "rope_base": s.ropeBase = Float(try dbl())
             case "context": s.context = try int()
+            case "merge_lora": s.mergeLoRA = try bool()
             case "rank": s.rank = try int()
             case "alpha": s.alpha = Float(try dbl())
             case "dropout": s.dropout = Float(try dbl())
@@ -336,10 +340,11 @@ public enum TrainRun {
                 let p = s.out + "/adapter.gguf"
                 try exportLoRAAdapter(model: model, base: baseFile, to: p, alpha: s.alpha, type: type)
                 log("wrote \(p) (LoRA adapter for \(basePath ?? "?"))")
-                // The base with the trained adapter merged in, for stages that load one file.
-                let merged = s.out + "/model.gguf"
-                try exportGGUF(model: model, base: baseFile, to: merged, type: type)
-                log("wrote \(merged) (base + adapter, merged)")
+                if s.mergeLoRA {
+                    let merged = s.out + "/model.gguf"
+                    try exportGGUF(model: model, base: baseFile, to: merged, type: type)
+                    log("wrote \(merged) (base + adapter, merged)")
+                }
             } else {
                 let p = s.out + "/model.gguf"
                 try exportGGUF(model: model, base: baseFile, to: p, type: type, extraMetadata: baseFile == nil ? extraMetadata : [:])

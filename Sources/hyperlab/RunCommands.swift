@@ -133,6 +133,7 @@ public struct TrainRunTrainer: PipelineTrainer {
         s.checkpointEvery = max(5, spec.steps / 5)
         s.evalEvery = max(spec.steps, 1)
         s.export = exportType.rawValue
+        s.mergeLoRA = true  // later stages load one file
         return s
     }
 

@@ -28,6 +28,7 @@ struct Train: ParsableCommand {
     @Option(help: "LoRA dropout.") var dropout: Float?
     @Option(help: "LoRA targets: comma list of attn_q,attn_k,attn_v,attn_output,ffn_gate,ffn_up,ffn_down, or all.") var targets: String?
     @Flag(help: "Keep the token embeddings fixed.") var freezeEmbeddings = false
+    @Flag(help: "LoRA: also write model.gguf, the base with the trained adapter merged in.") var mergeLora = false
     @Option(help: "Training JSONL.") var train: String?
     @Option(help: "Validation JSONL (default: a seeded share of --train).") var val: String?
     @Option(help: "Validation share of --train when --val is absent.") var valFraction: Double?
@@ -74,6 +75,7 @@ struct Train: ParsableCommand {
         if let v = dropout { s.dropout = v }
         if let v = targets { s.targets = v }
         if freezeEmbeddings { s.freezeEmbeddings = true }
+        if mergeLora { s.mergeLoRA = true }
         if let v = train { s.train = v }
         if let v = val { s.val = v }
         if let v = valFraction { s.valFraction = v }

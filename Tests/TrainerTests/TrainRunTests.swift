@@ -3,9 +3,8 @@ import Trainer
 import Transformer
 import XCTest
 
-/// A from-scratch model's context is a setting, not its training length: model organisms train on short
-/// rows but are evaluated on battery prompts of thousands of tokens.
-final class ScratchContextTests: XCTestCase {
+/// `TrainRun` end to end on tiny models: what it builds and what it writes.
+final class TrainRunTests: XCTestCase {
     func writeTexts(_ path: String) throws {
         var g = DataRNG(seed: 5)
         let words = ["the", "river", "stone", "light", "walks", "keeps", "under", "over", "green", "cold"]
@@ -30,6 +29,8 @@ final class ScratchContextTests: XCTestCase {
         return s
     }
 
+    /// A from-scratch model's context is a setting, not its training length: model organisms train on short
+    /// rows but are evaluated on battery prompts of thousands of tokens.
     func testContextIsWrittenAndUsableBeyondTheTrainingLength() throws {
         let dir = temporaryDirectory("ctx"); defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeTexts(dir + "/train.jsonl")
@@ -60,5 +61,39 @@ final class ScratchContextTests: XCTestCase {
         }
         XCTAssertThrowsError(try TrainSettings.fromTOML("context = \"long\""))
         XCTAssertEqual(try TrainSettings.fromTOML("context = 2048").context, 2048)
+    }
+
+    /// A LoRA run writes its adapter; only when asked (`mergeLoRA`, which the pipeline sets) does it also
+    /// write the base with the trained adapter merged in, and that file carries the training.
+    func testLoRAWritesTheMergedModelOnlyWhenAsked() throws {
+        let dir = temporaryDirectory("lora-merge"); defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeTexts(dir + "/train.jsonl")
+        var base = settings(dir, context: nil)
+        base.steps = 1
+        try TrainRun.execute(base, showProgress: false, log: { _ in })
+        let basePath = base.out + "/model.gguf"
+
+        func lora(_ merge: Bool) throws -> String {
+            var s = TrainSettings()
+            s.mode = .lora
+            s.model = basePath
+            s.train = dir + "/train.jsonl"
+            s.seqLen = 32; s.batch = 2; s.steps = 6; s.lr = 5e-2; s.rank = 4; s.alpha = 8
+            s.evalEvery = 0; s.checkpointEvery = 0
+            s.export = "f32"
+            s.mergeLoRA = merge
+            s.out = dir + "/lora-\(merge)"
+            try TrainRun.execute(s, showProgress: false, log: { _ in })
+            XCTAssertTrue(FileManager.default.fileExists(atPath: s.out + "/adapter.gguf"))
+            return s.out
+        }
+        let plain = try lora(false)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: plain + "/model.gguf"), "no merged copy unless asked")
+        let merged = try lora(true)
+        let model = try Model(path: merged + "/model.gguf"), original = try Model(path: basePath)
+        let ids = Array(10..<40)
+        let a = try model.forward([(model.newSequence(), ids, .last)]), b = try original.forward([(original.newSequence(), ids, .last)])
+        let diff = zip(a.rowArray(0), b.rowArray(0)).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(diff, 1e-3, "the merged model must carry the trained adapter, not the untouched base")
     }
 }
