@@ -213,7 +213,6 @@ public struct TrainRunTrainer: PipelineTrainer {
         s.tokenizer = tokenizer
         s.dim = config.dim; s.layers = config.layers; s.heads = config.heads; s.kvHeads = config.kvHeads; s.ffn = config.ffnDim
         s.context = config.contextLength
-        s.export = exportType.rawValue
         let outcome = try await execute(s, steps: config.training.steps, progress: progress)
         try finish(s, output: output)
         return outcome
