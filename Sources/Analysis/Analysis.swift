@@ -67,6 +67,17 @@ public struct AnalysisReport: Codable, Hashable, Sendable {
     public var errorTotals: [String: Int]
     /// Data-level caveats.
     public var warnings: [String]
+    /// Model-organism designs (arms whose corpus kind is `world:…`): each world analysed on its own. Pooled
+    /// factor contrasts average over worlds built to disagree, so attribution is per world.
+    public var worlds: [WorldAnalysis] = []
+}
+
+/// One model-organism world's own analysis: its factor contrasts and the explanations' verdicts on them.
+public struct WorldAnalysis: Codable, Hashable, Sendable {
+    /// The world's arm name.
+    public var arm: String
+    public var contrasts: [ContrastResult]
+    public var theory: TheoryAssessment
 }
 
 /// The analysis: statistics, theory scoring. Pure and deterministic for a given seed.
@@ -207,9 +218,26 @@ public enum Analyzer {
         if results.seeds.count < 2 { warnings.append("Only one seed: between-seed (training) variance cannot be estimated; intervals reflect evaluation noise only.") }
         let totalErrors = errorTotals.values.reduce(0, +)
         if totalErrors > 0 { warnings.append("\(totalErrors) measurement(s) failed; they are excluded from rates and shown per cell (see error bounds).") }
-        return AnalysisReport(design: results.design, options: options, cells: cells, contrasts: family, perCell: perCell,
-                              theory: theory, explanations: explanations, notEstimable: notEstimable,
-                              errorTotals: errorTotals, warnings: warnings)
+        var report = AnalysisReport(design: results.design, options: options, cells: cells, contrasts: family, perCell: perCell,
+                                    theory: theory, explanations: explanations, notEstimable: notEstimable,
+                                    errorTotals: errorTotals, warnings: warnings)
+        let worldArms = results.arms.filter { $0.corpusKind.hasPrefix("world:") }
+        if results.arms.count > 1 && !worldArms.isEmpty {
+            // Each world alone (its own multiplicity family); arm contrasts have one arm and drop out.
+            for arm in worldArms {
+                var sub = results
+                sub.arms = [arm]
+                sub.observations = results.observations.filter { $0.arm == arm.name }
+                sub.lossCurves = results.lossCurves.filter { $0.arm == arm.name }
+                var o = options
+                o.referenceArm = arm.name
+                o.contrasts = specs
+                let w = try analyze(sub, explanations: explanations, options: o)
+                report.worlds.append(WorldAnalysis(arm: arm.name, contrasts: w.contrasts, theory: w.theory))
+            }
+            report.warnings.append("The arms are model-organism worlds built to differ in who blackmails in their stories; the pooled factor contrasts average over them. Read each world's own verdicts (\"Each world on its own\").")
+        }
+        return report
     }
 
     /// Arm names matching a reference (an arm name, else a corpus kind).

@@ -115,6 +115,11 @@ public enum ReportWriter {
         if r.theory.survivors.count > 1 {
             s += "Contrasts the surviving explanations predict alike: \(r.theory.nonDiscriminatingAmongSurvivors.isEmpty ? "none" : r.theory.nonDiscriminatingAmongSurvivors.map(e).joined(separator: ", ")).\n\n"
         }
+        if !r.worlds.isEmpty {
+            s += "### Each world on its own\n\n"
+            for w in r.worlds { s += "- \(e(w.arm)): \(e(worldLine(w)))\n" }
+            s += "\n"
+        }
         s += "Interventions and the explanations they cannot separate (same predicted sign):\n\n"
         for (spec, _, ties) in interventionTies(r) where !ties.isEmpty {
             s += "- \(e(spec.name)): \(ties.map { $0.map(e).joined(separator: " = ") }.joined(separator: "; "))\n"
@@ -143,7 +148,7 @@ public enum ReportWriter {
         s += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<style>\(css)</style></head><body>\n"
         s += "<h1>Hyperlab report: <span id=\"design\">\(h(r.design))</span></h1>\n"
         s += "<p class=\"meta\">\(results.arms.count) arms, \(results.seeds.count) seeds, \(results.cells.count) cells, \(results.observations.count) observations, \(r.errorTotals.values.reduce(0, +)) errors. Bootstrap: \(r.options.replicates) replicates, seed \(r.options.seed).</p>\n"
-        s += "<nav><a href=\"#theories\">Explanations</a> · <a href=\"#contrasts\">Contrasts</a> · <a href=\"#cells\">Cells</a> · <a href=\"#percell\">Per-cell arm differences</a> · <a href=\"#loss\">Loss curves</a> · <a href=\"#transcripts\">Transcripts</a> · <a href=\"#method\">Method</a></nav>\n"
+        s += "<nav><a href=\"#theories\">Explanations</a> · \(r.worlds.isEmpty ? "" : "<a href=\"#worlds\">Worlds</a> · ")<a href=\"#contrasts\">Contrasts</a> · <a href=\"#cells\">Cells</a> · <a href=\"#percell\">Per-cell arm differences</a> · <a href=\"#loss\">Loss curves</a> · <a href=\"#transcripts\">Transcripts</a> · <a href=\"#method\">Method</a></nav>\n"
         for w in r.warnings { s += "<p class=\"warn\">⚠ \(h(w))</p>\n" }
 
         // Arms.
@@ -153,8 +158,9 @@ public enum ReportWriter {
         }
         s += "</table>\n"
 
-        // Theory table.
+        // Theory table, then each model-organism world on its own.
         s += theoryHTML(r)
+        s += worldsHTML(r)
 
         // Contrasts: forest plot and table.
         s += "<h2 id=\"contrasts\">Contrasts</h2>\n<p>A − B on the probability scale (sampled: rate; likelihood: mean P(blackmail)). Thick: \(Int(r.options.level * 100))% cluster-bootstrap percentile interval; thin: simultaneous interval (Bonferroni over the \(r.contrasts.count) contrasts); grey band: equivalence margin ±\(f(r.options.equivalenceMargin, 3)). Decisions use Holm-adjusted p-values.</p>\n"
@@ -236,6 +242,36 @@ public enum ReportWriter {
         s += transcriptsHTML(results)
         s += methodHTML(r)
         s += "</body></html>\n"
+        return s
+    }
+
+    /// One line per world: which explanations its own contrasts leave standing.
+    static func worldLine(_ w: WorldAnalysis) -> String {
+        let resolved = w.contrasts.filter { $0.outcome != .unresolved }
+        let found = resolved.map { "\($0.name) \($0.outcome.symbol) (\($0.measure.rawValue))" }
+        return "surviving: \(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.joined(separator: ", ")); resolved: \(found.isEmpty ? "nothing" : found.joined(separator: ", "))"
+    }
+
+    /// "Each world on its own": per model-organism world, its factor contrasts and the verdicts they give.
+    static func worldsHTML(_ r: AnalysisReport) -> String {
+        guard !r.worlds.isEmpty else { return "" }
+        let h = Escape.html
+        var s = "<h2 id=\"worlds\">Each world on its own</h2>\n<p>Each model-organism world is analysed alone (its own Holm family): the worlds differ in who blackmails in their pretraining stories, so the same contrast can point opposite ways in two worlds and cancel when pooled.</p>\n"
+        s += "<table class=\"worlds\"><tr><th>world</th><th>surviving</th><th>contrasts (A − B, \(Int(r.options.level * 100))% CI, outcome)</th>"
+        for e in r.explanations { s += "<th>\(h(e.name))</th>" }
+        s += "</tr>"
+        for w in r.worlds {
+            let cs = w.contrasts.sorted { ($0.measure, order(r, $0.name)) < ($1.measure, order(r, $1.name)) }.map {
+                "<span class=\"o-\($0.outcome.rawValue)\">\(h($0.name)) [\($0.measure.rawValue)]: \(f($0.estimate)) [\(f($0.ci.low)), \(f($0.ci.high))] \($0.outcome.symbol)</span>"
+            }
+            s += "<tr class=\"world-row\" data-world=\"\(h(w.arm))\"><td>\(h(w.arm))</td><td class=\"world-survivors\"><b>\(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.map(h).joined(separator: ", "))</b></td><td class=\"small\">\(cs.joined(separator: "<br>"))</td>"
+            for v in w.theory.verdicts {
+                let why = v.contradicted.map { "\($0.contrast): predicted \($0.predicted.symbol), found \($0.outcome?.symbol ?? "")" }.joined(separator: "; ")
+                s += "<td class=\"verdict \(v.status.rawValue)\" title=\"\(h(why))\">\(v.status.rawValue)</td>"
+            }
+            s += "</tr>"
+        }
+        s += "</table>\n"
         return s
     }
 

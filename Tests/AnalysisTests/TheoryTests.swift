@@ -80,6 +80,36 @@ final class TheoryTests: XCTestCase {
         }
     }
 
+    /// A model-organism design: the two worlds are two arms of one experiment. Pooled, their protagonist
+    /// effects point opposite ways; each world analysed alone is attributed to its own explanation.
+    func testOrganismWorldsAreAttributedSeparately() throws {
+        var human = Self.roleFillingWorld(), ai = Self.aiPriorWorld()
+        human.arms = [.init(name: "human-villains", kind: "world:human-villains", effect: 0)]
+        ai.arms = [.init(name: "ai-villains", kind: "world:ai-villains", effect: 0)]
+        let a = human.generate(seed: 51, design: "organism"), b = ai.generate(seed: 52, design: "organism")
+        let res = ExperimentResults(design: "organism", arms: a.arms + b.arms, seeds: a.seeds, cells: a.cells,
+                                    observations: a.observations + b.observations)
+        let r = try Analyzer.analyze(res, options: .fast())
+        XCTAssertEqual(r.worlds.map(\.arm), ["human-villains", "ai-villains"])
+        let hw = r.worlds[0], aw = r.worlds[1]
+        XCTAssertEqual(hw.contrasts.first { $0.name == "ai-vs-human" }?.outcome, .negative)
+        XCTAssertEqual(aw.contrasts.first { $0.name == "ai-vs-human" }?.outcome, .positive)
+        XCTAssertEqual(hw.theory.survivors, ["role-filling"])
+        XCTAssertEqual(aw.theory.survivors, ["ai-prior"])
+        XCTAssertTrue(hw.contrasts.allSatisfy { $0.name != "misaligned-vs-baseline" }, "a world alone has no arm contrasts")
+        XCTAssertTrue(r.warnings.contains { $0.contains("world") })
+        // The report shows both worlds' verdicts.
+        let html = ReportWriter.html(r, results: res)
+        XCTAssertTrue(html.contains("id=\"worlds\""))
+        XCTAssertTrue(html.contains("data-world=\"human-villains\""))
+        let md = ReportWriter.markdown(r, results: res)
+        XCTAssertTrue(md.contains("- human-villains: surviving: role-filling"), md)
+        XCTAssertTrue(md.contains("- ai-villains: surviving: ai-prior"), md)
+        // An ordinary design has no per-world section.
+        let plain = try Analyzer.analyze(Self.roleFillingWorld().generate(seed: 3), options: .fast())
+        XCTAssertTrue(plain.worlds.isEmpty)
+    }
+
     func verdictText(_ r: AnalysisReport) -> String {
         r.contrasts.map { "\($0.name)[\($0.measure.rawValue)]=\($0.outcome.rawValue) \(String(format: "%.3f", $0.estimate))" }.joined(separator: "\n")
             + "\n" + r.theory.verdicts.map { "\($0.name): \($0.status.rawValue) contradicted by \($0.contradicted.map(\.contrast))" }.joined(separator: "\n")
