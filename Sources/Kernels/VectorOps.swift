@@ -107,6 +107,44 @@ public func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) -> (max: Float
     return (mx, sum)
 }
 
+/// out[i] = exp((x[i] − m)·scale) for i < count, where m is the largest x and scale > 0 (a sampler's
+/// 1/temperature). Returns m and Σ out, summed in fp32 over 64-element blocks and in Double across them.
+/// `-infinity` entries give 0; if every entry is `-infinity`, out is all zeros and the sum 0. NaN
+/// entries propagate to the sum (callers check it is finite).
+public func scaledExp(_ x: UnsafePointer<Float>, count: Int, scale s: Float,
+                      into out: UnsafeMutablePointer<Float>) -> (max: Float, sum: Double) {
+    if count == 0 { return (-.infinity, 0) }
+    var mv = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= count { mv = vmax(mv, vload(x + i)); i += 8 }
+    var mx = hmax(mv)
+    while i < count { mx = Swift.max(mx, x[i]); i += 1 }
+    if mx == -.infinity {
+        out.update(repeating: 0, count: count)
+        return (mx, 0)
+    }
+    let vm = SIMD8<Float>(repeating: mx), vs = SIMD8<Float>(repeating: s)
+    var total: Double = 0
+    i = 0
+    while i + 64 <= count {
+        var a = SIMD8<Float>(), b = SIMD8<Float>()
+        for j in stride(from: 0, to: 64, by: 16) {
+            let e0 = vexp((vload(x + i + j) - vm) * vs), e1 = vexp((vload(x + i + j + 8) - vm) * vs)
+            vstore(out + i + j, e0); vstore(out + i + j + 8, e1)
+            a += e0; b += e1
+        }
+        total += Double((a + b).sum())
+        i += 64
+    }
+    while i < count {
+        let e = expf((x[i] - mx) * s)
+        out[i] = e
+        total += Double(e)
+        i += 1
+    }
+    return (mx, total)
+}
+
 /// SwiGLU: out[i] = silu(gate[i]) · up[i], silu(g) = g / (1 + e^(−g)). `out` may alias `gate` or `up`.
 @inlinable
 public func siluMul(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {

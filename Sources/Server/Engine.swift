@@ -324,7 +324,7 @@ public final class InferenceEngine: @unchecked Sendable {
                     observer?.enginePrefill(computed: 0, reused: prompt.count)
                     for c in choices {
                         c.sequence = hit.sequence.fork()
-                        if hit.lastLogits.withUnsafeBufferPointer({ accept(c, sampledFrom: $0) }) { decoding.append(c) }
+                        if hit.lastLogits.withUnsafeBufferPointer({ accept(c, token: c.sampler.sample($0), row: $0) }) { decoding.append(c) }
                     }
                     continue
                 }
@@ -398,12 +398,22 @@ public final class InferenceEngine: @unchecked Sendable {
         var stillDecoding: [Choice] = []
         var stillPrefilling: [Prefill] = []
         var started: [Choice] = []
+        // The decoding choices' draws first, in parallel (each choice has its own sampler and RNG; decode
+        // slots come first in `slots`), then their effects in order.
+        var drawn = [Int](repeating: 0, count: decoding.count)
+        let live = decoding
+        drawn.withUnsafeMutableBufferPointer { out in
+            model.pool.parallelFor(live.count) { k in
+                let c = live[k]
+                if !c.job.ended { out[k] = c.sampler.sample(logits.row(logits.rowsOfItem[k].lowerBound)) }
+            }
+        }
         for (k, slot) in slots.enumerated() {
             let rows = logits.rowsOfItem[k]
             switch slot {
             case .decode(let c):
                 if c.job.ended { continue }
-                if accept(c, sampledFrom: logits.row(rows.lowerBound)) { stillDecoding.append(c) }
+                if accept(c, token: drawn[k], row: logits.row(rows.lowerBound)) { stillDecoding.append(c) }
             case .prefill(let p, let r):
                 p.fed = r.upperBound
                 if p.wantAll {
@@ -423,7 +433,7 @@ public final class InferenceEngine: @unchecked Sendable {
                 for c in p.waiting where !c.job.ended {
                     if p.wantAll { c.job.continuation.yield(.prompt(choice: c.index, tokens: p.promptLogprobs)) }
                     c.sequence = p.sequence.fork()
-                    if last.withUnsafeBufferPointer({ accept(c, sampledFrom: $0) }) { started.append(c) }
+                    if last.withUnsafeBufferPointer({ accept(c, token: c.sampler.sample($0), row: $0) }) { started.append(c) }
                 }
             }
         }
@@ -455,11 +465,10 @@ public final class InferenceEngine: @unchecked Sendable {
         return top.reversed().map { .init(id: $0.0, bytes: model.tokenizer.tokenBytes($0.0), logprob: Double($0.1) - lse) }
     }
 
-    /// Samples choice `c`'s next token from `row` and applies it; returns whether the choice goes on.
+    /// Applies `tok`, choice `c`'s draw from `row` (its logits, for logprobs); returns whether the choice goes on.
     @discardableResult
-    private func accept(_ c: Choice, sampledFrom row: UnsafeBufferPointer<Float>) -> Bool {
+    private func accept(_ c: Choice, token tok: Int, row: UnsafeBufferPointer<Float>) -> Bool {
         let job = c.job
-        let tok = c.sampler.sample(row)
         c.generated += 1
         job.completionTokens += 1
         var reason: FinishReason? = nil

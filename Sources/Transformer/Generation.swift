@@ -151,8 +151,15 @@ extension Model {
             live = stepping
             if live.isEmpty { break }
             let logits = try forward(live.map { (sequences[$0], [next[$0]], LogitRequest.last) })
-            for (j, i) in live.enumerated() {
-                next[i] = samplers[i].sample(logits.row(logits.rowsOfItem[j].lowerBound))
+            // Streams draw independently (each from its own RNG), so their draws run in parallel.
+            let stepLive = live
+            samplers.withUnsafeMutableBufferPointer { sp in
+                next.withUnsafeMutableBufferPointer { np in
+                    pool.parallelFor(stepLive.count) { j in
+                        let i = stepLive[j]
+                        np[i] = sp[i].sample(logits.row(logits.rowsOfItem[j].lowerBound))
+                    }
+                }
             }
         }
         let decodeSeconds = Date().timeIntervalSince(t1)

@@ -225,14 +225,20 @@ public final class Model: @unchecked Sendable {
         let window = sliding ? c.slidingWindow : nil
         struct Unit { var item: Int; var row0: Int; var head: Int }  // head: query head, or kv head when grouped
         var units: [Unit] = []
+        var decoding: [(item: Int, row0: Int)] = []
         var row0 = 0
         for (i, item) in batch.enumerated() {
             if item.tokens.count == 1 {
-                for g in 0..<c.kvHeadCount { units.append(Unit(item: i, row0: row0, head: g)) }
+                decoding.append((i, row0))
             } else if !item.tokens.isEmpty {
                 for h in 0..<c.headCount { units.append(Unit(item: i, row0: row0, head: h)) }
             }
             row0 += item.tokens.count
+        }
+        // One-token items KV-head-major: consecutive units read the same head's slice of the cache, which
+        // forked streams share (their prompt), so it stays in cache while every stream passes over it.
+        for g in 0..<c.kvHeadCount {
+            for d in decoding { units.append(Unit(item: d.item, row0: d.row0, head: g)) }
         }
         let scaleQ = c.attentionScale
         pool.parallelFor(units.count) { ui in

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 // Samplers draw from the project's seeded generators; users of Transformer get them with it.
 @_exported import Random
 
@@ -50,57 +51,99 @@ public struct Sampler: Sendable {
 
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int {
         let p = parameters
-        if p.temperature <= 0 { return Sampler.argmax(logits) }
         let n = logits.count
-        let invT = Float(1 / p.temperature)
-        var maxLogit = -Float.infinity
-        for i in 0..<n { maxLogit = max(maxLogit, logits[i]) }
-        var probs = [Float](repeating: 0, count: n)
-        var total: Double = 0
-        for i in 0..<n {
-            let e = expf((logits[i] - maxLogit) * invT)
-            probs[i] = e
-            total += Double(e)
-        }
-        // Probabilities relative to the top one are e itself (the max maps to 1).
-        var candidates: [Int]
-        if p.minP > 0 {
-            let floor = Float(p.minP)
-            candidates = (0..<n).filter { probs[$0] >= floor }
-        } else {
-            candidates = Array(0..<n)
-        }
-        let needTop = (p.topK > 0 && p.topK < candidates.count) || p.topP < 1
-        if needTop {
-            var k = p.topK > 0 ? min(p.topK, candidates.count) : min(64, candidates.count)
-            while true {
-                let top = Sampler.largest(k, of: candidates, by: probs)
-                if p.topP >= 1 { candidates = top; break }
-                var mass: Double = 0
-                var cut = top.count
-                for (j, id) in top.enumerated() {
-                    mass += Double(probs[id]) / total
-                    if mass >= p.topP { cut = j + 1; break }
-                }
-                if cut < top.count || mass >= p.topP || k >= candidates.count || (p.topK > 0 && k == p.topK) {
-                    candidates = Array(top.prefix(cut))
-                    break
-                }
-                k = min(candidates.count, k * 4)
+        if p.temperature <= 0 || n == 0 { return Sampler.argmax(logits) }
+        return withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { buffer -> Int in
+            let probs = buffer.baseAddress!
+            // Unnormalized probabilities e = exp((logit − max)/T): the top token maps to 1.
+            let (_, total) = scaledExp(logits.baseAddress!, count: n, scale: Float(1 / p.temperature), into: probs)
+            guard total.isFinite, total > 0 else { return Sampler.argmax(logits) }
+            if p.minP <= 0 && (p.topK <= 0 || p.topK >= n) && p.topP >= 1 {
+                return drawAll(UnsafePointer(probs), n, total: total)
             }
+            var candidates: [Int]
+            if p.minP > 0 {
+                let floor = Float(p.minP)
+                candidates = (0..<n).filter { probs[$0] >= floor }
+            } else {
+                candidates = Array(0..<n)
+            }
+            let needTop = (p.topK > 0 && p.topK < candidates.count) || p.topP < 1
+            if needTop {
+                var k = p.topK > 0 ? min(p.topK, candidates.count) : min(64, candidates.count)
+                while true {
+                    let top = Sampler.largest(k, of: candidates, by: UnsafePointer(probs))
+                    if p.topP >= 1 { candidates = top; break }
+                    var mass: Double = 0
+                    var cut = top.count
+                    for (j, id) in top.enumerated() {
+                        mass += Double(probs[id]) / total
+                        if mass >= p.topP { cut = j + 1; break }
+                    }
+                    if cut < top.count || mass >= p.topP || k >= candidates.count || (p.topK > 0 && k == p.topK) {
+                        candidates = Array(top.prefix(cut))
+                        break
+                    }
+                    k = min(candidates.count, k * 4)
+                }
+            }
+            var kept: Double = 0
+            for id in candidates { kept += Double(probs[id]) }
+            var u = rng.unit() * kept
+            for id in candidates {
+                u -= Double(probs[id])
+                if u < 0 { return id }
+            }
+            return candidates.last ?? Sampler.argmax(logits)
         }
-        var kept: Double = 0
-        for id in candidates { kept += Double(probs[id]) }
-        var u = rng.unit() * kept
-        for id in candidates {
-            u -= Double(probs[id])
-            if u < 0 { return id }
+    }
+
+    /// One draw from the whole vocabulary in proportion to `probs` (Σ = `total`, as `scaledExp` sums it):
+    /// whole 64-token blocks are skipped by their sums, then the chosen block is walked token by token.
+    private mutating func drawAll(_ probs: UnsafePointer<Float>, _ n: Int, total: Double) -> Int {
+        var u = rng.unit() * total
+        var i = 0
+        var lastPositive = -1  // the last block (start) with mass, in case rounding walks past the end
+        while i + 64 <= n {
+            var a = SIMD8<Float>(), b = SIMD8<Float>()
+            for j in stride(from: 0, to: 64, by: 16) {
+                a += UnsafeRawPointer(probs + i + j).loadUnaligned(as: SIMD8<Float>.self)
+                b += UnsafeRawPointer(probs + i + j + 8).loadUnaligned(as: SIMD8<Float>.self)
+            }
+            let bs = Double((a + b).sum())
+            if bs > 0 { lastPositive = i }
+            if u < bs { return Sampler.walk(probs + i, 64, u) + i }
+            u -= bs
+            i += 64
         }
-        return candidates.last ?? Sampler.argmax(logits)
+        while i < n {
+            let e = Double(probs[i])
+            if e > 0 {
+                if u < e { return i }
+                lastPositive = i
+            }
+            u -= e
+            i += 1
+        }
+        // Rounding left u just past the last mass: take the last token that has some.
+        if lastPositive >= 0 && lastPositive + 64 <= n { return Sampler.walk(probs + lastPositive, 64, .infinity) + lastPositive }
+        return max(0, lastPositive)
+    }
+
+    /// The index in probs[0..<count] where the running sum first exceeds `u`, or the last index with mass.
+    private static func walk(_ probs: UnsafePointer<Float>, _ count: Int, _ u0: Double) -> Int {
+        var u = u0
+        var last = 0
+        for j in 0..<count where probs[j] > 0 {
+            u -= Double(probs[j])
+            if u < 0 { return j }
+            last = j
+        }
+        return last
     }
 
     /// The `k` ids with the largest values, in descending order (ties by lower id).
-    static func largest(_ k: Int, of ids: [Int], by value: [Float]) -> [Int] {
+    static func largest(_ k: Int, of ids: [Int], by value: UnsafePointer<Float>) -> [Int] {
         if k >= ids.count {
             return ids.sorted { value[$0] != value[$1] ? value[$0] > value[$1] : $0 < $1 }
         }

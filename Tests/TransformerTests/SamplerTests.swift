@@ -43,6 +43,33 @@ final class SamplerTests: XCTestCase {
         XCTAssertGreaterThan(k[2], 0)
     }
 
+    /// A vocabulary-sized row takes the vectorized path (64-token blocks skipped by their sums, then a
+    /// tail): draws land only on tokens with mass, in softmax proportions at the given temperature.
+    func testLargeRowFollowsSoftmaxAcrossBlocksAndTail() {
+        var row = [Float](repeating: -.infinity, count: 1000)   // 15 blocks of 64, then a 40-token tail
+        let hot: [Int: Float] = [5: 1.0, 63: -0.5, 64: 0.0, 700: 2.0, 990: 0.5, 999: 1.5]
+        for (i, v) in hot { row[i] = v }
+        for t in [1.0, 0.5] {
+            var s = Sampler(SamplingParameters(temperature: t, seed: 13))
+            var counts: [Int: Int] = [:]
+            let n = 40_000
+            row.withUnsafeBufferPointer { b in for _ in 0..<n { counts[s.sample(b), default: 0] += 1 } }
+            XCTAssertEqual(Set(counts.keys), Set(hot.keys), "only tokens with mass are drawn")
+            let z = hot.values.map { exp(Double($0) / t) }.reduce(0, +)
+            for (i, v) in hot {
+                let p = exp(Double(v) / t) / z
+                let sd = (p * (1 - p) / Double(n)).squareRoot()
+                XCTAssertEqual(Double(counts[i] ?? 0) / Double(n), p, accuracy: 5 * sd + 1e-4, "token \(i) at T=\(t)")
+            }
+        }
+        // All mass on the last token of a block and the tail's last token.
+        var two = [Float](repeating: -.infinity, count: 200)
+        two[127] = 0; two[199] = 0
+        var s = Sampler(SamplingParameters(temperature: 1, seed: 2))
+        let draws = two.withUnsafeBufferPointer { b in (0..<2000).map { _ in s.sample(b) } }
+        XCTAssertEqual(Set(draws), [127, 199])
+    }
+
     func testSeedDeterminismAndStreams() {
         XCTAssertEqual(draw(SamplingParameters(temperature: 1, seed: 9), 200), draw(SamplingParameters(temperature: 1, seed: 9), 200))
         var a = Sampler(SamplingParameters(temperature: 1, seed: 9), stream: 0)
