@@ -226,13 +226,17 @@ func scoreRows3(_ q: UnsafePointer<Float>, _ qs: Int, _ hd: Int, _ keys: UnsafeP
         var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
         var d = 0
         while d < hd {
-            let v0 = ld8(k0 + d), v1 = ld8(k1 + d), v2 = ld8(k2 + d), v3 = ld8(k3 + d)
-            var x = ld8(q0 + d)
-            a0 = a0.addingProduct(x, v0); a1 = a1.addingProduct(x, v1); a2 = a2.addingProduct(x, v2); a3 = a3.addingProduct(x, v3)
-            x = ld8(q1 + d)
-            b0 = b0.addingProduct(x, v0); b1 = b1.addingProduct(x, v1); b2 = b2.addingProduct(x, v2); b3 = b3.addingProduct(x, v3)
-            x = ld8(q2 + d)
-            c0 = c0.addingProduct(x, v0); c1 = c1.addingProduct(x, v1); c2 = c2.addingProduct(x, v2); c3 = c3.addingProduct(x, v3)
+            // Three query vectors, then one key at a time: 12 accumulators + 3 + 1 = 16 registers (holding
+            // four keys and one query needed 17, and the spill sat in this loop).
+            let x0 = ld8(q0 + d), x1 = ld8(q1 + d), x2 = ld8(q2 + d)
+            var v = ld8(k0 + d)
+            a0 = a0.addingProduct(x0, v); b0 = b0.addingProduct(x1, v); c0 = c0.addingProduct(x2, v)
+            v = ld8(k1 + d)
+            a1 = a1.addingProduct(x0, v); b1 = b1.addingProduct(x1, v); c1 = c1.addingProduct(x2, v)
+            v = ld8(k2 + d)
+            a2 = a2.addingProduct(x0, v); b2 = b2.addingProduct(x1, v); c2 = c2.addingProduct(x2, v)
+            v = ld8(k3 + d)
+            a3 = a3.addingProduct(x0, v); b3 = b3.addingProduct(x1, v); c3 = c3.addingProduct(x2, v)
             d += 8
         }
         UnsafeMutableRawPointer(out + j).storeBytes(of: reduce4(a0, a1, a2, a3) * scale, as: SIMD4<Float>.self)

@@ -28,7 +28,7 @@ final class AttentionTests: XCTestCase {
 
     func testWeightedSumMatchesReference() {
         var rng = Rng(42)
-        for (rows, vd, count) in [(1, 64, 37), (2, 64, 530), (3, 64, 17), (4, 256, 9), (2, 40, 6), (3, 24, 5), (1, 12, 7), (2, 64, 0)] {
+        for (rows, vd, count) in [(1, 64, 37), (2, 64, 530), (3, 64, 17), (4, 256, 9), (2, 40, 6), (3, 24, 5), (1, 12, 7), (2, 64, 0), (3, 64, 64), (3, 64, 129), (5, 64, 300), (3, 64, 0)] {
             for accumulate in [false, true] {
                 let ldw = count + 2, vs = 3 * vd + 5, os = vd + 3
                 let w = randomFloats(max(1, rows * ldw), &rng), v = randomFloats(max(1, count * vs), &rng)
