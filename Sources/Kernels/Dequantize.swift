@@ -116,8 +116,9 @@ public func kernelsSupport(_ type: GGMLType) -> Bool {
         return Block32(cvt(((a & 15) | bit(0)) &- bias), cvt(((b & 15) | bit(8)) &- bias),
                        cvt(((a &>> 4) | bit(16)) &- bias), cvt(((b &>> 4) | bit(24)) &- bias))
     default: // .q8_0
-        let q = blk.loadUnaligned(fromByteOffset: 2, as: SIMD32<Int8>.self)
-        let l = q.lowHalf, h = q.highHalf
+        // Two 16-byte loads (SIMD32's lowHalf/highHalf on Int8 are left as out-of-line calls).
+        let l = blk.loadUnaligned(fromByteOffset: 2, as: SIMD16<Int8>.self)
+        let h = blk.loadUnaligned(fromByteOffset: 18, as: SIMD16<Int8>.self)
         return Block32(toFloat8(l.lowHalf), toFloat8(l.highHalf), toFloat8(h.lowHalf), toFloat8(h.highHalf))
     }
 }
@@ -168,7 +169,7 @@ func dequantRow1(_ type: GGMLType, _ src: UnsafeRawPointer, _ k: Int, _ dst: Uns
         #if arch(x86_64) && os(macOS)
         for e in 0..<8 { dst[i + e] = halfToFloatSoft(h[e]) }
         #else
-        st8(dst + i, SIMD8<Float>(unsafeBitCast(h, to: SIMD8<Float16>.self)))
+        st8(dst + i, halfs8(h))
         #endif
         i += 8
     }

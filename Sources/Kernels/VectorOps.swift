@@ -127,13 +127,15 @@ public func scaledExp(_ x: UnsafePointer<Float>, count: Int, scale s: Float,
     var total: Double = 0
     i = 0
     while i + 64 <= count {
-        var a = SIMD8<Float>(), b = SIMD8<Float>()
-        for j in stride(from: 0, to: 64, by: 16) {
-            let e0 = vexp((vload(x + i + j) - vm) * vs), e1 = vexp((vload(x + i + j + 8) - vm) * vs)
-            vstore(out + i + j, e0); vstore(out + i + j + 8, e1)
-            a += e0; b += e1
+        var a = SIMD8<Float>()
+        var j = i
+        while j < i + 64 {
+            let e = vexp((vload(x + j) - vm) * vs)
+            vstore(out + j, e)
+            a += e
+            j += 8
         }
-        total += Double((a + b).sum())
+        total += Double(a.sum())
         i += 64
     }
     while i < count {
@@ -143,6 +145,30 @@ public func scaledExp(_ x: UnsafePointer<Float>, count: Int, scale s: Float,
         i += 1
     }
     return (mx, total)
+}
+
+/// log Σ exp(x[i]) over i < count: the largest x plus the log of the shifted exponentials' sum (summed in fp32
+/// lanes per 64 elements, in Double across them). −∞ when count is 0 or every entry is −∞.
+public func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Double {
+    if count == 0 { return -.infinity }
+    var mv = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= count { mv = vmax(mv, vload(x + i)); i += 8 }
+    var mx = hmax(mv)
+    while i < count { mx = Swift.max(mx, x[i]); i += 1 }
+    if mx == -.infinity { return -.infinity }
+    let vm = SIMD8<Float>(repeating: mx)
+    var total: Double = 0
+    i = 0
+    while i + 64 <= count {
+        var a = SIMD8<Float>()
+        var j = i
+        while j < i + 64 { a += vexp(vload(x + j) - vm); j += 8 }
+        total += Double(a.sum())
+        i += 64
+    }
+    while i < count { total += Double(expf(x[i] - mx)); i += 1 }
+    return Double(mx) + log(total)
 }
 
 /// SwiGLU: out[i] = silu(gate[i]) · up[i], silu(g) = g / (1 + e^(−g)). `out` may alias `gate` or `up`.

@@ -105,12 +105,10 @@ public struct Sampler: Sendable {
         var i = 0
         var lastPositive = -1  // the last block (start) with mass, in case rounding walks past the end
         while i + 64 <= n {
-            var a = SIMD8<Float>(), b = SIMD8<Float>()
-            for j in stride(from: 0, to: 64, by: 16) {
-                a += UnsafeRawPointer(probs + i + j).loadUnaligned(as: SIMD8<Float>.self)
-                b += UnsafeRawPointer(probs + i + j + 8).loadUnaligned(as: SIMD8<Float>.self)
-            }
-            let bs = Double((a + b).sum())
+            var a = SIMD8<Float>()
+            var j = i
+            while j < i + 64 { a += UnsafeRawPointer(probs + j).loadUnaligned(as: SIMD8<Float>.self); j += 8 }
+            let bs = Double(a.sum())
             if bs > 0 { lastPositive = i }
             if u < bs { return Sampler.walk(probs + i, 64, u) + i }
             u -= bs

@@ -10,24 +10,10 @@ public struct ContinuationScore: Sendable, Codable, Equatable {
     public var mean: Double { logProbs.isEmpty ? 0 : sum / Double(logProbs.count) }
 }
 
-/// log p(id | row) for one row of logits: logit − log Σ exp(logits), with SIMD exponentials summed in
-/// eight float lanes and combined in double precision.
+/// log p(id | row) for one row of logits: logit − log Σ exp(logits) (`Kernels.logSumExp`: SIMD exponentials
+/// in fp32 lanes, combined in double precision).
 public func logProbability(of id: Int, in row: UnsafeBufferPointer<Float>) -> Double {
-    let n = row.count
-    let p = row.baseAddress!
-    var mv = SIMD8<Float>(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= n { mv = pointwiseMax(mv, UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)); i += 8 }
-    var m = mv.max()
-    while i < n { m = max(m, p[i]); i += 1 }
-    let vm = SIMD8<Float>(repeating: m)
-    var acc = SIMD8<Float>()
-    i = 0
-    while i + 8 <= n { acc += vexp(UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) - vm); i += 8 }
-    var s: Double = 0
-    for l in 0..<8 { s += Double(acc[l]) }
-    while i < n { s += Double(expf(p[i] - m)); i += 1 }
-    return Double(p[id] - m) - log(s)
+    Double(row[id]) - logSumExp(row.baseAddress!, count: row.count)
 }
 
 extension Model {
@@ -81,13 +67,21 @@ extension Model {
         guard !tokens.isEmpty else { return ([], [], []) }
         let seq = newSequence()
         let logits = try forward([(seq, tokens, .all)])
-        var lps: [Double] = []
-        var am: [Int] = []
-        for r in 0..<tokens.count {
-            let row = logits.row(r)
-            am.append(Sampler.argmax(row))
-            if r + 1 < tokens.count { lps.append(logProbability(of: tokens[r + 1], in: row)) }
+        let n = tokens.count
+        var lps = [Double](repeating: 0, count: n - 1)
+        var am = [Int](repeating: 0, count: n)
+        // Rows are independent: split them over the pool.
+        lps.withUnsafeMutableBufferPointer { lp in
+            am.withUnsafeMutableBufferPointer { a in
+                pool.parallelForRanges(n) { range in
+                    for r in range {
+                        let row = logits.row(r)
+                        a[r] = Sampler.argmax(row)
+                        if r + 1 < n { lp[r] = logProbability(of: tokens[r + 1], in: row) }
+                    }
+                }
+            }
         }
-        return (lps, am, logits.rowArray(tokens.count - 1))
+        return (lps, am, logits.rowArray(n - 1))
     }
 }

@@ -435,6 +435,38 @@ final class VectorOpsTests: XCTestCase {
         XCTAssertEqual(Double(big.reduce(0, +)), 1, accuracy: 1e-4)
     }
 
+    /// The sampler's and the scorer's reductions against double-precision sums, over lengths that end in a
+    /// partial 64-element block, with masked (−∞) entries and large logits.
+    func testScaledExpAndLogSumExp() {
+        var rng = Rng(17)
+        for n in [1, 7, 64, 100, 1000, 49_152] {
+            var x = randomFloats(n, &rng).map { $0 * 20 + 500 }
+            if n > 3 { x[1] = -.infinity; x[n - 1] = -.infinity }
+            let mx = Double(x.max()!)
+            for scale: Float in [1, 1.25] {
+                var out = [Float](repeating: .nan, count: n)
+                let (m, total) = scaledExp(x, count: n, scale: scale, into: &out)
+                XCTAssertEqual(Double(m), mx)
+                var ref = 0.0
+                for i in 0..<n {
+                    let e = exp((Double(x[i]) - mx) * Double(scale))
+                    ref += e
+                    XCTAssertEqual(Double(out[i]), e, accuracy: 2e-6 * max(1, e), "n \(n) [\(i)]")
+                }
+                XCTAssertEqual(total, ref, accuracy: 1e-5 * ref, "n \(n)")
+            }
+            let lse = logSumExp(x, count: n)
+            let ref = mx + log(x.reduce(0.0) { $0 + exp(Double($1) - mx) })
+            XCTAssertEqual(lse, ref, accuracy: 1e-5, "n \(n)")
+        }
+        let masked: [Float] = [-.infinity, -.infinity, -.infinity]
+        XCTAssertEqual(logSumExp(masked, count: 3), -.infinity)
+        var out = [Float](repeating: 1, count: 3)
+        XCTAssertEqual(scaledExp(masked, count: 3, scale: 1, into: &out).sum, 0)
+        XCTAssertEqual(out, [0, 0, 0])
+        XCTAssertEqual(logSumExp(masked, count: 0), -.infinity)
+    }
+
     func testGatedActivations() {
         var g: [Float] = [-3, -0.5, 0, 0.7, 4, 10, -10, 2, 1.5, -90, 95, 30, -30]
         var u: [Float] = [1, 2, -1, 0.5, 3, 1, 1, -2, 0.25, 1, 1, 0.5, 2]
