@@ -29,9 +29,11 @@ public enum Escape {
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// Text safe in a Markdown table cell.
+    /// Text safe in a Markdown table cell: `&`, `<` and `>` as entities (no raw HTML from user text), `|`
+    /// escaped, newlines as spaces; quotes and apostrophes stay readable.
     public static func markdownCell(_ s: String) -> String {
-        html(s).replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        html(s).replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
     }
 }
 

@@ -96,6 +96,7 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(Escape.csv("a,b"), "\"a,b\"")
         XCTAssertEqual(Escape.csv("plain"), "plain")
         XCTAssertEqual(Escape.markdownCell("a|b"), "a\\|b")
+        XCTAssertEqual(Escape.markdownCell("the world's \"own\" <b>&"), "the world's \"own\" &lt;b&gt;&amp;")
     }
 
     // MARK: Chromium
