@@ -112,7 +112,7 @@ struct DecodeX {
 func quantizeDecodeX(_ type: GGMLType, _ x: UnsafePointer<Float>, _ k: Int,
                      _ qBuf: UnsafeMutablePointer<Int16>, _ xds: UnsafeMutablePointer<Float>) -> Bool {
     let blocks = k / 32
-    let q4 = type != .q8_0
+    let q4 = type == .q4_0 || type == .q4_1   // Q5_0 and Q8_0 take x in element order
     for b in 0..<blocks {
         guard let qb = quantizeBlock16(x + b * 32) else { return false }
         let (q, dx, sum) = qb
@@ -240,23 +240,80 @@ func decodeQ8Rows(_ weights: UnsafeRawPointer, _ stride: Int, _ blocks: Int, _ x
     }
 }
 
-/// Rows r0..<r1 of a Q4_0 / Q4_1 / Q8_0 matrix-vector product on prepared x (kept out of line per type).
+/// 16 bytes zero-extended to 16-bit lanes (vpmovzxbw).
+@inline(__always) func zextBytes(_ p: UnsafeRawPointer) -> SIMD16<Int16> {
+    let b = p.loadUnaligned(as: SIMD16<UInt8>.self)
+    var r = SIMD16<Int16>()
+    for i in 0..<16 { r[i] = Int16(b[i]) }
+    return r
+}
+
+/// y[j] = W[j]·x for rows r0..<r1 of Q5_0 weights (22-byte blocks: fp16 d, 32 fifth bits, 16 nibble bytes),
+/// x prepared in element order (as for Q8_0). Per block: the low nibbles are elements 0..<16 and the high
+/// nibbles 16..<32, each ORed with its fifth bit (bit i of qh for element i) and centred (q − 16) in 16-bit
+/// lanes, then dotted with x exactly (vpmaddwd).
+@inline(__always)
+func decodeQ5Rows(_ weights: UnsafeRawPointer, _ stride: Int, _ blocks: Int, _ x: DecodeX,
+                  _ y: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
+    for j in r0..<r1 {
+        let p = weights + j * stride
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
+        var xq = x.q
+        var xd = x.xds
+        var o = 0
+        var b = 0
+        while b + 2 <= blocks {
+            let d0 = halfToFloat(p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) * xd[0]
+            let d1 = halfToFloat(p.loadUnaligned(fromByteOffset: o + 22, as: UInt16.self)) * xd[2]
+            a0 = a0.addingProduct(cvtI32(q5BlockSums(p + o, xq)), SIMD8<Float>(repeating: d0))
+            a1 = a1.addingProduct(cvtI32(q5BlockSums(p + o + 22, xq + 32)), SIMD8<Float>(repeating: d1))
+            xq += 64
+            xd += 4
+            o += 44
+            b += 2
+        }
+        if b < blocks {
+            let d0 = halfToFloat(p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) * xd[0]
+            a0 = a0.addingProduct(cvtI32(q5BlockSums(p + o, xq)), SIMD8<Float>(repeating: d0))
+        }
+        y[j] = hsum(a0 + a1)
+    }
+}
+
+/// The integer dot products of one Q5_0 block at `blk` with 32 prepared x values (8 partial sums).
+@_transparent func q5BlockSums(_ blk: UnsafeRawPointer, _ xq: UnsafePointer<Int16>) -> SIMD8<Int32> {
+    // Lane i tests bit i of a 16-bit half of qh.
+    let bit = SIMD16<Int16>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, -32768)
+    let qh = blk.loadUnaligned(fromByteOffset: 2, as: UInt32.self)
+    let q = zextBytes(blk + 6)
+    let hLo = SIMD16<Int16>(repeating: Int16(truncatingIfNeeded: qh)) & bit
+    let hHi = SIMD16<Int16>(repeating: Int16(truncatingIfNeeded: qh >> 16)) & bit
+    let lo = q & 0x000F, hi = q &>> 4
+    let sixteen = SIMD16<Int16>(repeating: 16)
+    // q − 16, or q itself where the fifth bit (worth 16) is set.
+    let w0 = (lo &- sixteen).replacing(with: lo, where: hLo .!= SIMD16<Int16>())
+    let w1 = (hi &- sixteen).replacing(with: hi, where: hHi .!= SIMD16<Int16>())
+    return maddwd(w0, ldI16x16(xq)) &+ maddwd(w1, ldI16x16(xq + 16))
+}
+
+/// Rows r0..<r1 of a Q4_0 / Q4_1 / Q5_0 / Q8_0 matrix-vector product on prepared x (kept out of line per type).
 @inline(never)
 func decodeRows(_ type: GGMLType, _ weights: UnsafeRawPointer, _ stride: Int, _ blocks: Int, _ x: DecodeX,
                 _ y: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
     switch type {
     case .q4_1: decodeQ4Rows(q41: true, weights, stride, blocks, x, y, r0, r1)
     case .q4_0: decodeQ4Rows(q41: false, weights, stride, blocks, x, y, r0, r1)
+    case .q5_0: decodeQ5Rows(weights, stride, blocks, x, y, r0, r1)
     default: decodeQ8Rows(weights, stride, blocks, x, y, r0, r1)
     }
 }
 
 /// Whether the integer decode kernels handle `type` (m = 1 only).
 @inline(__always) func decodeKernelSupports(_ type: GGMLType) -> Bool {
-    type == .q4_0 || type == .q4_1 || type == .q8_0
+    type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q8_0
 }
 
-/// y = W·x for Q4_0 / Q4_1 / Q8_0 weights and one x row: quantizes x once, then splits rows over `pool`.
+/// y = W·x for Q4_0 / Q4_1 / Q5_0 / Q8_0 weights and one x row: quantizes x once, then splits rows over `pool`.
 /// Falls back to the fp32 fused kernel when x holds a NaN or an infinity (so they propagate as in fp32).
 func decodeMatVec(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n: Int, k: Int,
                   x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, pool: ThreadPool) {

@@ -212,7 +212,7 @@ public func geluTanhMul(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>
 
 /// e^x for 8 lanes: range reduction x = n·ln2 + r and a degree-6 polynomial (≈ 2 ulp over the
 /// float range). Lanes below −87.34 give 0, lanes above 88.72 give +∞ (like expf); NaN propagates.
-@inlinable @inline(__always)
+@_transparent
 public func vexp(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let xc = vmin(vmax(x, SIMD8<Float>(repeating: -87.33654)), SIMD8<Float>(repeating: 88.72283))
     let n = (xc * 1.442695041).rounded(.toNearestOrEven)

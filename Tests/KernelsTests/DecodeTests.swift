@@ -2,11 +2,11 @@ import XCTest
 import GGUF
 import Kernels
 
-/// Single-token (m = 1) matrix-vector products on Q4_0 / Q4_1 / Q8_0 weights, which quantize x to 16-bit
+/// Single-token (m = 1) matrix-vector products on Q4_0 / Q4_1 / Q5_0 / Q8_0 weights, which quantize x to 16-bit
 /// integers per 32-element block and sum the integer products exactly. Checked against a float64 dot
 /// product of the reference-dequantized weights with the unquantized x.
 final class DecodeTests: XCTestCase {
-    let decodeTypes: [GGMLType] = [.q4_0, .q4_1, .q8_0]
+    let decodeTypes: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0]
 
     /// Reference y = W·x in float64, plus per row ‖w‖₂·‖x‖₂ (the scale the error is judged against).
     func reference(_ type: GGMLType, _ data: [UInt8], n: Int, k: Int, _ x: [Float]) -> ([Double], [Double]) {
@@ -97,6 +97,9 @@ final class DecodeTests: XCTestCase {
                     for i in 0..<16 { data[o + 4 + i] = 0xFF }
                 case .q4_0:
                     for i in 0..<16 { data[o + 2 + i] = row == 1 ? 0x00 : 0xFF }
+                case .q5_0:
+                    // Fifth bits and nibbles all clear (q = −16) or all set (q = 15).
+                    for i in 0..<20 { data[o + 2 + i] = row == 1 ? 0x00 : 0xFF }
                 default:
                     for i in 0..<32 { data[o + 2 + i] = row == 1 ? 0x80 : 0x7F }
                 }
