@@ -207,11 +207,36 @@ func decodeQ4Rows(q41: Bool, _ weights: UnsafeRawPointer, _ stride: Int, _ block
     }
 }
 
-/// y[j] = W[j]·x for rows r0..<r1 of Q8_0 weights, x prepared by `quantizeDecodeX`. One row at a time, so
-/// the weights stream strictly sequentially (measured faster than sharing x loads across 4 interleaved rows).
+/// A 32-element block format whose integer dot products with x in element order (the Q8_0 layout of
+/// `quantizeDecodeX`) one kernel can share: an fp16 scale first, then `sums`.
+protocol ElementOrderBlock {
+    static var bytes: Int { get }
+    /// The integer dot products of the block at `blk` with 32 prepared x values (8 partial sums).
+    static func sums(_ blk: UnsafeRawPointer, _ xq: UnsafePointer<Int16>) -> SIMD8<Int32>
+}
+
+enum Q8Block: ElementOrderBlock {
+    static var bytes: Int { 34 }
+    @_transparent static func sums(_ blk: UnsafeRawPointer, _ xq: UnsafePointer<Int16>) -> SIMD8<Int32> {
+        maddwd(sextBytes(blk + 2), ldI16x16(xq)) &+ maddwd(sextBytes(blk + 18), ldI16x16(xq + 16))
+    }
+}
+
+enum Q5Block: ElementOrderBlock {
+    static var bytes: Int { 22 }
+    @_transparent static func sums(_ blk: UnsafeRawPointer, _ xq: UnsafePointer<Int16>) -> SIMD8<Int32> {
+        q5BlockSums(blk, xq)
+    }
+}
+
+/// y[j] = W[j]·x for rows r0..<r1 of Q8_0 or Q5_0 weights (`B`), x prepared in element order by
+/// `quantizeDecodeX`. One row at a time, so the weights stream strictly sequentially (measured faster than
+/// sharing x loads across 4 interleaved rows); even and odd blocks use separate accumulators.
 @inline(__always)
-func decodeQ8Rows(_ weights: UnsafeRawPointer, _ stride: Int, _ blocks: Int, _ x: DecodeX,
-                  _ y: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
+func decodeElementOrderRows<B: ElementOrderBlock>(_ format: B.Type, _ weights: UnsafeRawPointer, _ stride: Int,
+                                                   _ blocks: Int, _ x: DecodeX, _ y: UnsafeMutablePointer<Float>,
+                                                   _ r0: Int, _ r1: Int) {
+    let bytes = B.bytes
     for j in r0..<r1 {
         let p = weights + j * stride
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
@@ -221,20 +246,17 @@ func decodeQ8Rows(_ weights: UnsafeRawPointer, _ stride: Int, _ blocks: Int, _ x
         var b = 0
         while b + 2 <= blocks {
             let d0 = halfToFloat(p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) * xd[0]
-            let d1 = halfToFloat(p.loadUnaligned(fromByteOffset: o + 34, as: UInt16.self)) * xd[2]
-            let s0 = maddwd(sextBytes(p + o + 2), ldI16x16(xq)) &+ maddwd(sextBytes(p + o + 18), ldI16x16(xq + 16))
-            let s1 = maddwd(sextBytes(p + o + 36), ldI16x16(xq + 32)) &+ maddwd(sextBytes(p + o + 52), ldI16x16(xq + 48))
-            a0 = a0.addingProduct(cvtI32(s0), SIMD8<Float>(repeating: d0))
-            a1 = a1.addingProduct(cvtI32(s1), SIMD8<Float>(repeating: d1))
+            let d1 = halfToFloat(p.loadUnaligned(fromByteOffset: o + bytes, as: UInt16.self)) * xd[2]
+            a0 = a0.addingProduct(cvtI32(B.sums(p + o, xq)), SIMD8<Float>(repeating: d0))
+            a1 = a1.addingProduct(cvtI32(B.sums(p + o + bytes, xq + 32)), SIMD8<Float>(repeating: d1))
             xq += 64
             xd += 4
-            o += 68
+            o += 2 * bytes
             b += 2
         }
         if b < blocks {
             let d0 = halfToFloat(p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) * xd[0]
-            let s0 = maddwd(sextBytes(p + o + 2), ldI16x16(xq)) &+ maddwd(sextBytes(p + o + 18), ldI16x16(xq + 16))
-            a0 = a0.addingProduct(cvtI32(s0), SIMD8<Float>(repeating: d0))
+            a0 = a0.addingProduct(cvtI32(B.sums(p + o, xq)), SIMD8<Float>(repeating: d0))
         }
         y[j] = hsum(a0 + a1)
     }
@@ -248,39 +270,9 @@ func decodeQ8Rows(_ weights: UnsafeRawPointer, _ stride: Int, _ blocks: Int, _ x
     return r
 }
 
-/// y[j] = W[j]·x for rows r0..<r1 of Q5_0 weights (22-byte blocks: fp16 d, 32 fifth bits, 16 nibble bytes),
-/// x prepared in element order (as for Q8_0). Per block: the low nibbles are elements 0..<16 and the high
-/// nibbles 16..<32, each ORed with its fifth bit (bit i of qh for element i) and centred (q − 16) in 16-bit
-/// lanes, then dotted with x exactly (vpmaddwd).
-@inline(__always)
-func decodeQ5Rows(_ weights: UnsafeRawPointer, _ stride: Int, _ blocks: Int, _ x: DecodeX,
-                  _ y: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
-    for j in r0..<r1 {
-        let p = weights + j * stride
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-        var xq = x.q
-        var xd = x.xds
-        var o = 0
-        var b = 0
-        while b + 2 <= blocks {
-            let d0 = halfToFloat(p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) * xd[0]
-            let d1 = halfToFloat(p.loadUnaligned(fromByteOffset: o + 22, as: UInt16.self)) * xd[2]
-            a0 = a0.addingProduct(cvtI32(q5BlockSums(p + o, xq)), SIMD8<Float>(repeating: d0))
-            a1 = a1.addingProduct(cvtI32(q5BlockSums(p + o + 22, xq + 32)), SIMD8<Float>(repeating: d1))
-            xq += 64
-            xd += 4
-            o += 44
-            b += 2
-        }
-        if b < blocks {
-            let d0 = halfToFloat(p.loadUnaligned(fromByteOffset: o, as: UInt16.self)) * xd[0]
-            a0 = a0.addingProduct(cvtI32(q5BlockSums(p + o, xq)), SIMD8<Float>(repeating: d0))
-        }
-        y[j] = hsum(a0 + a1)
-    }
-}
-
-/// The integer dot products of one Q5_0 block at `blk` with 32 prepared x values (8 partial sums).
+/// The integer dot products of one Q5_0 block at `blk` (22 bytes: fp16 d, 32 fifth bits, 16 nibble bytes)
+/// with 32 prepared x values (8 partial sums). The low nibbles are elements 0..<16 and the high nibbles
+/// 16..<32, each with its fifth bit (bit i of qh for element i) and centred (q − 16) in 16-bit lanes.
 @_transparent func q5BlockSums(_ blk: UnsafeRawPointer, _ xq: UnsafePointer<Int16>) -> SIMD8<Int32> {
     // Lane i tests bit i of a 16-bit half of qh.
     let bit = SIMD16<Int16>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, -32768)
@@ -303,8 +295,8 @@ func decodeRows(_ type: GGMLType, _ weights: UnsafeRawPointer, _ stride: Int, _ 
     switch type {
     case .q4_1: decodeQ4Rows(q41: true, weights, stride, blocks, x, y, r0, r1)
     case .q4_0: decodeQ4Rows(q41: false, weights, stride, blocks, x, y, r0, r1)
-    case .q5_0: decodeQ5Rows(weights, stride, blocks, x, y, r0, r1)
-    default: decodeQ8Rows(weights, stride, blocks, x, y, r0, r1)
+    case .q5_0: decodeElementOrderRows(Q5Block.self, weights, stride, blocks, x, y, r0, r1)
+    default: decodeElementOrderRows(Q8Block.self, weights, stride, blocks, x, y, r0, r1)
     }
 }
 
