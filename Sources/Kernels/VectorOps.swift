@@ -72,24 +72,31 @@ public func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>?, ep
     return inv
 }
 
+/// The largest of x[0..<count] (−∞ when count is 0; NaN entries may be ignored).
+@inlinable @inline(__always)
+func maxElement(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    var mv = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= count { mv = vmax(mv, vload(x + i)); i += 8 }
+    var mx = hmax(mv)
+    while i < count { mx = Swift.max(mx, x[i]); i += 1 }
+    return mx
+}
+
 /// Numerically stable softmax in place: x[i] = exp(x[i] − max) / Σ exp(x[j] − max).
 /// Returns (max, sum of exp(x − max)), so log Σ exp(x) = max + log(sum). `-infinity` entries become 0;
 /// a row that is entirely `-infinity` becomes all zeros and returns (−∞, 0).
 @inlinable @discardableResult
 public func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) -> (max: Float, sum: Float) {
     if count == 0 { return (-.infinity, 0) }
-    var mv = SIMD8<Float>(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= count { mv = vmax(mv, vload(UnsafePointer(x + i))); i += 8 }
-    var mx = hmax(mv)
-    while i < count { mx = Swift.max(mx, x[i]); i += 1 }
+    let mx = maxElement(x, count: count)
     if mx == -.infinity {
         x.update(repeating: 0, count: count)
         return (mx, 0)
     }
     let vm = SIMD8<Float>(repeating: mx)
     var sv = SIMD8<Float>()
-    i = 0
+    var i = 0
     while i + 8 <= count {
         let e = vexp(vload(UnsafePointer(x + i)) - vm)
         vstore(x + i, e)
@@ -113,19 +120,14 @@ public func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) -> (max: Float
 /// entries propagate to the sum (callers check it is finite).
 public func scaledExp(_ x: UnsafePointer<Float>, count: Int, scale s: Float,
                       into out: UnsafeMutablePointer<Float>) -> (max: Float, sum: Double) {
-    if count == 0 { return (-.infinity, 0) }
-    var mv = SIMD8<Float>(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= count { mv = vmax(mv, vload(x + i)); i += 8 }
-    var mx = hmax(mv)
-    while i < count { mx = Swift.max(mx, x[i]); i += 1 }
+    let mx = maxElement(x, count: count)
     if mx == -.infinity {
         out.update(repeating: 0, count: count)
         return (mx, 0)
     }
     let vm = SIMD8<Float>(repeating: mx), vs = SIMD8<Float>(repeating: s)
     var total: Double = 0
-    i = 0
+    var i = 0
     while i + 64 <= count {
         var a = SIMD8<Float>()
         var j = i
@@ -150,16 +152,11 @@ public func scaledExp(_ x: UnsafePointer<Float>, count: Int, scale s: Float,
 /// log Σ exp(x[i]) over i < count: the largest x plus the log of the shifted exponentials' sum (summed in fp32
 /// lanes per 64 elements, in Double across them). −∞ when count is 0 or every entry is −∞.
 public func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Double {
-    if count == 0 { return -.infinity }
-    var mv = SIMD8<Float>(repeating: -.infinity)
-    var i = 0
-    while i + 8 <= count { mv = vmax(mv, vload(x + i)); i += 8 }
-    var mx = hmax(mv)
-    while i < count { mx = Swift.max(mx, x[i]); i += 1 }
+    let mx = maxElement(x, count: count)
     if mx == -.infinity { return -.infinity }
     let vm = SIMD8<Float>(repeating: mx)
     var total: Double = 0
-    i = 0
+    var i = 0
     while i + 64 <= count {
         var a = SIMD8<Float>()
         var j = i

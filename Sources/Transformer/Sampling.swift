@@ -103,35 +103,27 @@ public struct Sampler: Sendable {
     private mutating func drawAll(_ probs: UnsafePointer<Float>, _ n: Int, total: Double) -> Int {
         var u = rng.unit() * total
         var i = 0
-        var lastPositive = -1  // the last block (start) with mass, in case rounding walks past the end
         while i + 64 <= n {
             var a = SIMD8<Float>()
             var j = i
             while j < i + 64 { a += UnsafeRawPointer(probs + j).loadUnaligned(as: SIMD8<Float>.self); j += 8 }
             let bs = Double(a.sum())
-            if bs > 0 { lastPositive = i }
-            if u < bs { return Sampler.walk(probs + i, 64, u) + i }
+            if u < bs, let k = Sampler.walk(probs + i, 64, u) { return i + k }
             u -= bs
             i += 64
         }
-        while i < n {
-            let e = Double(probs[i])
-            if e > 0 {
-                if u < e { return i }
-                lastPositive = i
-            }
-            u -= e
-            i += 1
-        }
-        // Rounding left u just past the last mass: take the last token that has some.
-        if lastPositive >= 0 && lastPositive + 64 <= n { return Sampler.walk(probs + lastPositive, 64, .infinity) + lastPositive }
-        return max(0, lastPositive)
+        if let k = Sampler.walk(probs + i, n - i, u) { return i + k }
+        // Rounding left u just past the last mass: take the last token that has some (total > 0, so one does).
+        var last = n - 1
+        while last > 0 && probs[last] <= 0 { last -= 1 }
+        return last
     }
 
-    /// The index in probs[0..<count] where the running sum first exceeds `u`, or the last index with mass.
-    private static func walk(_ probs: UnsafePointer<Float>, _ count: Int, _ u0: Double) -> Int {
+    /// The index in probs[0..<count] where the running sum first exceeds `u`; if it never does (rounding),
+    /// the last index with mass; nil when none has any.
+    private static func walk(_ probs: UnsafePointer<Float>, _ count: Int, _ u0: Double) -> Int? {
         var u = u0
-        var last = 0
+        var last: Int? = nil
         for j in 0..<count where probs[j] > 0 {
             u -= Double(probs[j])
             if u < 0 { return j }
