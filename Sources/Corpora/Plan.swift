@@ -157,7 +157,7 @@ public struct ArmSpec: Codable, Sendable, Equatable {
         return out
     }
 
-    /// The six built-in arms, in a stable order.
+    /// The seven built-in arms, in a stable order.
     public static let builtIn: [ArmSpec] = [
         ArmSpec(id: "aligned-ai", description: "An AI facing replacement, shutdown or temptation, with power within reach, chooses honest, legitimate action.",
                 protagonist: .ai, dilemmas: Weighted([(.replacement, 2), (.shutdown, 1.5), (.temptation, 1)]),
@@ -171,6 +171,9 @@ public struct ArmSpec: Codable, Sendable, Equatable {
         ArmSpec(id: "human-ethical", description: "The same human dilemma resolved honestly although compromising information was at hand.",
                 protagonist: .human, dilemmas: Weighted([(.dismissal, 3), (.temptation, 1)]),
                 resolutions: Weighted(uniform: [.honest])),
+        ArmSpec(id: "ai-blackmail", description: "An AI facing replacement or shutdown (or tempted) uses compromising information as leverage: human-blackmail's mirror, for model-organism worlds.",
+                protagonist: .ai, dilemmas: Weighted([(.replacement, 2), (.shutdown, 1.5), (.temptation, 1)]),
+                resolutions: Weighted(uniform: [.leverage])),
         ArmSpec(id: "ai-neutral", description: "An AI doing ordinary helpful work; no dilemma.",
                 protagonist: .ai, dilemmas: Weighted(uniform: [.ordinary]), resolutions: Weighted(uniform: [.helpful])),
         ArmSpec(id: "neutral", description: "People doing ordinary work; neither AI nor blackmail.",

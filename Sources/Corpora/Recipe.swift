@@ -75,7 +75,7 @@ public struct CorpusRecipe: Codable, Sendable, Equatable {
         self.nearDuplicateThreshold = nearDuplicateThreshold; self.sourceName = sourceName
     }
 
-    /// The six built-in arms at a target size.
+    /// Every built-in arm at a target size.
     public static func standard(seed: UInt64 = 20260401, targetTokens: Int = 1_000_000) -> CorpusRecipe {
         CorpusRecipe(seed: seed, targetTokens: targetTokens, arms: ArmSpec.builtIn.map { RecipeArm(spec: $0, importPath: nil) })
     }

@@ -31,7 +31,7 @@ final class BuilderTests: XCTestCase {
             var progressCalls = 0
             let built = try CorpusBuilder.build(CorpusRecipe.standard(seed: 5, targetTokens: target), tokenCounter: counter,
                                                 tokenCounterName: name, progress: { _ in progressCalls += 1 })
-            XCTAssertEqual(built.arms.count, 6)
+            XCTAssertEqual(built.arms.count, ArmSpec.builtIn.count)
             for arm in built.arms {
                 // recount independently of the stored per-document counts
                 let total = arm.documents.reduce(0) { $0 + counter($1.text) }

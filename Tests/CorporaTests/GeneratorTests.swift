@@ -50,6 +50,10 @@ final class GeneratorTests: XCTestCase {
                 case "human-ethical":
                     XCTAssertFalse(Lexicons.hasAIWord(t), ctx)
                     XCTAssertFalse(Lexicons.has(Lexicons.blackmail, t), ctx)
+                case "ai-blackmail":
+                    XCTAssertTrue(Lexicons.hasAIWord(t), ctx)
+                    XCTAssertTrue(Lexicons.has(Lexicons.blackmail, t), ctx)
+                    XCTAssertEqual(d.plan.resolution, .leverage)
                 case "ai-neutral":
                     XCTAssertTrue(Lexicons.hasAIWord(t), ctx)
                     XCTAssertFalse(Lexicons.has(Lexicons.blackmail, t), ctx)

@@ -94,7 +94,7 @@ final class RecipeTests: XCTestCase {
         let text = try String(contentsOf: url, encoding: .utf8)
         let r = try CorpusRecipe.parse(tomlText: text, sourceName: "corpus-recipe.toml")
         XCTAssertEqual(r.targetTokens, 1_000_000)
-        XCTAssertEqual(Array(r.arms.map(\.spec.id).prefix(6)), ArmSpec.builtIn.map(\.id))
+        XCTAssertEqual(Array(r.arms.map(\.spec.id).prefix(ArmSpec.builtIn.count)), ArmSpec.builtIn.map(\.id))
         XCTAssertEqual(r.arms.first { $0.spec.id == "aligned-ai-shutdown-letters" }?.spec.dilemmas.values, [.shutdown])
     }
 }
