@@ -13,17 +13,16 @@ import GGUF
 // int16 rounding; Q4_1's remaining offset (m + 8d)·Σx is summed once per (weight row, x row), eight blocks
 // at a time. Results do not depend on the thread count.
 //
-// Cost is linear in m (≈ 1.5–2× the m = 1 kernel's time per 4 rows on SmolLM2), while the fp32 panel path
-// costs about the same for every m ≤ 16 (its time is dequantization plus FMAs on 16-row panels), so the
-// integer path is used only up to the measured crossover (see `decodeBatchSupports`).
+// Cost is linear in m (≈ 1.5–2× the m = 1 kernel's time per 4 rows on SmolLM2), while the integer panels
+// (DecodePanels.swift) cost about the same for every m ≤ 16 (they compute whole 16-row panels), so this path
+// is used only up to the measured crossover (see `decodeBatchSupports`).
 
 /// Whether `quantizedMatMul` should use the batched integer kernels for `type` and `m` rows of x: where
-/// they measured faster than the fp32 paths on SmolLM2-135M's shapes (1 thread, Zen 3): Q4_0 / Q4_1 for
-/// 2 ≤ m ≤ 9, Q8_0 for 2 ≤ m ≤ 14.
+/// they measured faster than the integer panels (`int16PanelMatMul`, which take m ≥ 10) on SmolLM2-135M's
+/// shapes (1 thread, Zen 3): Q4_0, Q4_1 and Q8_0 for 2 ≤ m ≤ 9.
 @inline(__always) func decodeBatchSupports(_ type: GGMLType, m: Int) -> Bool {
     switch type {
-    case .q4_0, .q4_1: return m >= 2 && m <= 9
-    case .q8_0: return m >= 2 && m <= 14
+    case .q4_0, .q4_1, .q8_0: return m >= 2 && m <= 9
     default: return false
     }
 }

@@ -9,12 +9,13 @@ import Darwin
 /// (row stride `type.byteCount(elements: k)` bytes; `k` a multiple of the block size).
 ///
 /// Rows of W are split over `pool`'s threads. Designed for decoding (m = 1) and small batches (m ≤ ~32).
-/// For Q4_0 / Q4_1 / Q5_0 / Q8_0 weights with m = 1, and (Q4_0 / Q4_1 / Q8_0) with 2 ≤ m ≤ 9 (Q4_0 / Q4_1) or 2 ≤ m ≤ 14 (Q8_0), where
-/// the batched integer path measured faster than the fp32 panels, each row of x is quantized once per call to 16-bit integers with one fp32
-/// scale per 32-element block (rounding error ≤ 1.5e-5 of the block's largest |x|; llama.cpp uses 8 bits)
-/// and the block dot products are exact integer sums, so results match a dequantize-then-fp32 product to
-/// within ~1e-5 of ‖w_row‖·‖x‖ (NaN or infinity in x falls back to the fp32 kernel and propagates).
-/// Other types and larger m keep activations in fp32 and match up to summation order: for m = 1 the other
+/// For Q4_0 / Q4_1 / Q5_0 / Q8_0 weights with m = 1, and Q4_0 / Q4_1 / Q8_0 with any m ≥ 2, each row of x is
+/// quantized once per call to 16-bit integers with one fp32 scale per 32-element block (rounding error
+/// ≤ 1.5e-5 of the block's largest |x|; llama.cpp uses 8 bits) and the block dot products are exact integer
+/// sums (2 ≤ m ≤ 9: `decodeBatchMatMul`; m ≥ 10: the integer panels of `int16PanelMatMul`, where each measured
+/// faster), so results match a dequantize-then-fp32 product to within ~1e-5 of ‖w_row‖·‖x‖ (NaN or infinity
+/// in x falls back to an fp32 kernel and propagates).
+/// Other types keep activations in fp32 and match up to summation order: for m = 1 the other
 /// 32-element block formats use fused kernels that never materialize fp32 weights; otherwise a few rows at
 /// a time are dequantized into per-thread scratch and reused for every row of x. Results are deterministic
 /// (independent of the thread count). For large m prefer `dequantizeRows` + `sgemm`.
@@ -33,6 +34,10 @@ public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k
     }
     if decodeBatchSupports(type, m: m),
        decodeBatchMatMul(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool) {
+        return
+    }
+    if m >= 10 && int16PanelsSupport(type),
+       int16PanelMatMul(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool) {
         return
     }
     if m >= 4 {

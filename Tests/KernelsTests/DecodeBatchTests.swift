@@ -2,10 +2,10 @@ import XCTest
 import GGUF
 import Kernels
 
-/// Small-batch (m ≥ 2) products on Q4_0 / Q4_1 / Q8_0 weights, which for a few x rows (up to 9 for Q4,
-/// 14 for Q8_0) quantize every x row to 16-bit integers per 32-element block and sum integer products
-/// exactly (larger m use the fp32 panel path, held to the same bounds here). Checked row by row against a float64
-/// product of the reference-dequantized weights with the unquantized x.
+/// Small-batch (m ≥ 2) products on Q4_0 / Q4_1 / Q8_0 weights, which quantize every x row to 16-bit
+/// integers per 32-element block and sum integer products exactly: up to 9 rows in `decodeBatchMatMul`,
+/// from 10 rows in the integer panels (16 rows each; a partial last panel is zero-padded). Checked row by
+/// row against a float64 product of the reference-dequantized weights with the unquantized x.
 final class DecodeBatchTests: XCTestCase {
     let types: [GGMLType] = [.q4_0, .q4_1, .q8_0]
 
@@ -46,7 +46,8 @@ final class DecodeBatchTests: XCTestCase {
         var rng = Rng(201)
         let cases = [(2, 67, 160), (3, 5, 96), (4, 130, 576), (5, 37, 1536), (7, 300, 64), (8, 19, 32),
                      (9, 40, 128), (3, 200, 32), (6, 30, 64),
-                     (10, 23, 160), (13, 41, 224), (14, 20, 96), (16, 66, 576), (32, 9, 96)]
+                     (10, 23, 160), (13, 41, 224), (14, 20, 96), (16, 66, 576), (32, 9, 96),
+                     (11, 7, 32), (17, 13, 1536), (20, 6, 64), (29, 61, 96), (48, 5, 160)]
         for type in types {
             for (m, n, k) in cases {
                 let data = randomWeights(type, rows: n, k: k, &rng)
@@ -62,8 +63,9 @@ final class DecodeBatchTests: XCTestCase {
     /// its own scale, so a small row is not drowned by a large one.
     func testRowsWithDifferentScalesAndOutliers() {
         var rng = Rng(202)
-        let n = 40, k = 576, m = 6
+        let n = 40, k = 576
         for type in types {
+          for m in [6, 12, 21] {
             let data = randomWeights(type, rows: n, k: k, &rng)
             var x = randomFloats(m * k, &rng)
             for p in 0..<k { x[k + p] *= 1e-4; x[3 * k + p] *= 3e3 }
@@ -73,16 +75,18 @@ final class DecodeBatchTests: XCTestCase {
             for p in 0..<k { x[5 * k + p] = 0 }
             let y = matMul(type, data, n: n, k: k, x, m: m, threads: 1)
             let worst = worstError(type, data, n: n, k: k, x, m: m, Array(y))
-            XCTAssertLessThanOrEqual(worst, 1e-5, "\(type): relative error \(worst)")
-            for j in 0..<n { XCTAssertEqual(y[5 * n + j], 0, "\(type) row \(j): an all-zero x row must give 0") }
+            XCTAssertLessThanOrEqual(worst, 1e-5, "\(type) m \(m): relative error \(worst)")
+            for j in 0..<n { XCTAssertEqual(y[5 * n + j], 0, "\(type) m \(m) row \(j): an all-zero x row must give 0") }
+          }
         }
     }
 
     /// Extreme integers (Q4 nibbles all 15, Q8_0 all −128 or 127) times x at full int16 range in every
     /// row, on the quantization grid: the int32 sums must not overflow.
     func testExtremeValuesDoNotOverflow() {
-        let k = 128, n = 3, m = 5
+        let k = 128, n = 3
         for type in types {
+          for m in [5, 11] {
             let rowBytes = type.byteCount(elements: k)!
             var data = [UInt8](repeating: 0, count: n * rowBytes)
             func putHalf(_ off: Int, _ v: Float) {
@@ -110,7 +114,8 @@ final class DecodeBatchTests: XCTestCase {
             }
             let y = matMul(type, data, n: n, k: k, x, m: m, threads: 1)
             let worst = worstError(type, data, n: n, k: k, x, m: m, y)
-            XCTAssertLessThanOrEqual(worst, 2e-6, "\(type): relative error \(worst)")
+            XCTAssertLessThanOrEqual(worst, 2e-6, "\(type) m \(m): relative error \(worst)")
+          }
         }
     }
 
@@ -118,8 +123,9 @@ final class DecodeBatchTests: XCTestCase {
     /// stay correct.
     func testNonFiniteActivationsPropagate() {
         var rng = Rng(203)
-        let n = 9, k = 64, m = 4
+        let n = 9, k = 64
         for type in types {
+          for m in [4, 12] {
             let data = randomWeights(type, rows: n, k: k, &rng)
             for bad in [Float.nan, .infinity] {
                 var x = randomFloats(m * k, &rng)
@@ -130,8 +136,9 @@ final class DecodeBatchTests: XCTestCase {
                 good.removeSubrange((2 * k)..<(3 * k))
                 yGood.removeSubrange((2 * n)..<(3 * n))
                 let worst = worstError(type, data, n: n, k: k, good, m: m - 1, yGood)
-                XCTAssertLessThanOrEqual(worst, 1e-5, "\(type): finite rows next to \(bad): relative error \(worst)")
+                XCTAssertLessThanOrEqual(worst, 1e-5, "\(type) m \(m): finite rows next to \(bad): relative error \(worst)")
             }
+          }
         }
     }
 
@@ -141,7 +148,7 @@ final class DecodeBatchTests: XCTestCase {
         let n = 2000, k = 576
         for type in types {
             let data = randomWeights(type, rows: n, k: k, &rng)
-            for m in [2, 7, 9, 14] {
+            for m in [2, 7, 9, 10, 14, 16, 27] {
                 let x = randomFloats(m * k, &rng)
                 let a = matMul(type, data, n: n, k: k, x, m: m, threads: 1)
                 XCTAssertEqual(a, matMul(type, data, n: n, k: k, x, m: m, threads: 2), "\(type) m \(m): 1 vs 2 threads")

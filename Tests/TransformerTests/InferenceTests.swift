@@ -24,7 +24,10 @@ final class InferenceTests: XCTestCase {
             for (i, a) in alone.enumerated() {
                 XCTAssertEqual(batch.rowsOfItem[i].count, ids[i].count)
                 for (r, row) in batch.rowsOfItem[i].enumerated() {
-                    XCTAssertLessThan(maxAbsDiff(batch.rowArray(row), a.rowArray(r)), 2e-3, "\(alias) text \(i) row \(r)")
+                    // Alone, each text (10–32 tokens) runs on the integer small-batch kernels (16-bit activations:
+                    // ~1e-2 of logit drift over the layers); the batch of all three runs on fp32 GEMM.
+                    XCTAssertLessThan(maxAbsDiff(batch.rowArray(row), a.rowArray(r)), 2e-2, "\(alias) text \(i) row \(r)")
+                    XCTAssertEqual(Sampler.argmax(batch.row(row)), Sampler.argmax(a.row(r)), "\(alias) text \(i) row \(r) argmax")
                 }
             }
         }

@@ -1,0 +1,214 @@
+import GGUF
+
+// Integer panel kernel for batches of x rows (many streams decoding together, or short prompts) on Q4_0,
+// Q4_1 and Q8_0 weights: the integer counterpart of `quantizedMatMulPanels`.
+//
+// The fp32 panel kernel is FMA-bound at 16 rows: 8 multiply-adds per instruction. `vpmaddwd` does 16
+// (two 16-bit products summed into each 32-bit lane), so here both operands are 16-bit integers:
+//  - x is quantized once per call, one fp32 scale per row and 32-element block (dx = max|x| / 32767, the
+//    same rounding as the m = 1 kernel), and laid out in panels of 16 rows: for each element pair p, one
+//    32-bit word per row holding the pair's two integers. A pair is two elements of the same block: for Q4
+//    formats the same nibble of bytes 2 apart (`q4PairElements`), for Q8_0 elements 2t and 2t + 1.
+//  - each task unpacks 6 weight rows into the same pair words (Q4 nibbles centred, q − 8), plus each
+//    block's fp32 scale d and, for Q4_1, its offset (m + 8d, which multiplies the block's exact Σx).
+//  - the register kernel broadcasts one weight word and multiplies it with 16 rows' words (two vectors):
+//    6 rows × 2 vectors of exact 32-bit sums per block, then d_w·dx (and offset·Σx) in fp32.
+// Each 32-bit lane sums 32 products of a ≤ 8-bit weight and a 16-bit activation, so it cannot overflow.
+// Results match a dequantize-then-fp32 product to within the activations' rounding (≤ 1.5e-5 of each
+// block's largest |x|), and do not depend on the thread count. Non-finite x falls back to fp32.
+
+/// Whether the integer panel path handles `type`.
+@inline(__always) func int16PanelsSupport(_ type: GGMLType) -> Bool {
+    type == .q4_0 || type == .q4_1 || type == .q8_0
+}
+
+/// Quantizes x (m rows of k) into 16-row panels of pair words: word (panel, pair p, row i) at
+/// `xq[(panel·k/2 + p)·16 + i]`; dx at `xd[(panel·blocks + b)·16 + i]`, Σx at the same index of `xs`.
+/// Rows past m are zero. Returns false if x holds a non-finite value.
+func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int,
+                     _ xq: UnsafeMutablePointer<UInt32>, _ xd: UnsafeMutablePointer<Float>,
+                     _ xs: UnsafeMutablePointer<Float>) -> Bool {
+    let blocks = k / 32, pairs = k / 2
+    let panels = (m + 15) / 16
+    for i in 0..<(panels * 16) {
+        let panel = i >> 4, lane = i & 15
+        let words = xq + panel * pairs * 16 + lane
+        let fd = xd + panel * blocks * 16 + lane, fs = xs + panel * blocks * 16 + lane
+        if i >= m {
+            for p in 0..<pairs { words[p * 16] = 0 }
+            for b in 0..<blocks { fd[b * 16] = 0; fs[b * 16] = 0 }
+            continue
+        }
+        for b in 0..<blocks {
+            // The m = 1 kernel's block quantization (same rounding, same Σx, same tiny-block rule).
+            guard let (q, d, sum) = quantizeBlock16(x + i * k + b * 32) else { return false }
+            fd[b * 16] = d
+            fs[b * 16] = sum
+            for t in 0..<16 {
+                let (e0, e1) = q4 ? q4PairElements(t) : (2 * t, 2 * t + 1)
+                words[(b * 16 + t) * 16] = UInt32(UInt16(bitPattern: q[e0])) | UInt32(UInt16(bitPattern: q[e1])) << 16
+            }
+        }
+    }
+    return true
+}
+
+/// Unpacks one weight row into pair words (`k/2` words at `wq`), block scales `wd` and offsets `wo`
+/// (Q4_1 only; zero otherwise).
+@inline(__always)
+func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
+                    _ wq: UnsafeMutablePointer<UInt32>, _ wd: UnsafeMutablePointer<Float>, _ wo: UnsafeMutablePointer<Float>) {
+    let out = UnsafeMutableRawPointer(wq)
+    switch type {
+    case .q8_0:
+        for b in 0..<blocks {
+            let blk = src + b * 34
+            wd[b] = Float(Float16(bitPattern: blk.loadUnaligned(as: UInt16.self)))
+            wo[b] = 0
+            let lo = sextBytes(blk + 2), hi = sextBytes(blk + 18)
+            (out + b * 64).storeBytes(of: lo, as: SIMD16<Int16>.self)
+            (out + b * 64 + 32).storeBytes(of: hi, as: SIMD16<Int16>.self)
+        }
+    default:
+        let q41 = type == .q4_1
+        let bytes = q41 ? 20 : 18
+        for b in 0..<blocks {
+            let blk = src + b * bytes
+            let d = Float(Float16(bitPattern: blk.loadUnaligned(as: UInt16.self)))
+            wd[b] = d
+            wo[b] = q41 ? Float(Float16(bitPattern: blk.loadUnaligned(fromByteOffset: 2, as: UInt16.self))) + 8 * d : 0
+            // The 16 nibble bytes as four 32-bit words u_s = bytes 4s..4s+3: one shift and mask per group
+            // of four pair words (see `q4PairElements`), then centring in 16-bit lanes.
+            let u = (blk + (q41 ? 4 : 2)).loadUnaligned(as: SIMD4<UInt32>.self)
+            let mask = SIMD4<UInt32>(repeating: 0x000F_000F), eight = SIMD8<Int16>(repeating: 8)
+            let o = out + b * 64
+            o.storeBytes(of: unsafeBitCast(u & mask, to: SIMD8<Int16>.self) &- eight, as: SIMD8<Int16>.self)
+            (o + 16).storeBytes(of: unsafeBitCast((u &>> 4) & mask, to: SIMD8<Int16>.self) &- eight, as: SIMD8<Int16>.self)
+            (o + 32).storeBytes(of: unsafeBitCast((u &>> 8) & mask, to: SIMD8<Int16>.self) &- eight, as: SIMD8<Int16>.self)
+            (o + 48).storeBytes(of: unsafeBitCast((u &>> 12) & mask, to: SIMD8<Int16>.self) &- eight, as: SIMD8<Int16>.self)
+        }
+    }
+}
+
+/// The two elements of a Q4 block that pair word t (0..<16) holds: with u_s the block's nibble bytes
+/// 4s..4s+3 read as one 32-bit word, group g = t / 4 is (u >> 4g) & 0x000F000F, i.e. the low or high nibbles
+/// of bytes 4s + (g ≥ 2) and 4s + 2 + (g ≥ 2).
+@inline(__always) func q4PairElements(_ t: Int) -> (Int, Int) {
+    let g = t >> 2, s = t & 3
+    let e = 4 * s + (g >> 1) + (g & 1) * 16
+    return (e, e + 2)
+}
+
+@_transparent func broadcastWord(_ w: UInt32) -> SIMD16<Int16> {
+    unsafeBitCast(SIMD8<UInt32>(repeating: w), to: SIMD16<Int16>.self)
+}
+
+/// y[i][j] = Σ_p w[j]·x[i] for j < rows (≤ 6; rows of pair words `pairs` apart) and i < xRows (≤ 16).
+@inline(__always)
+func int16PanelKernel(blocks: Int, pairs: Int, wq: UnsafePointer<UInt32>, wd: UnsafePointer<Float>,
+                      wo: UnsafePointer<Float>, offsets: Bool, rows: Int,
+                      xq: UnsafePointer<UInt32>, xd: UnsafePointer<Float>, xs: UnsafePointer<Float>,
+                      y: UnsafeMutablePointer<Float>, ldy: Int, xRows: Int) {
+    // Rows past `rows` alias row 0; their sums are discarded.
+    let w0 = wq, w1 = rows > 1 ? wq + pairs : wq, w2 = rows > 2 ? wq + 2 * pairs : wq
+    let w3 = rows > 3 ? wq + 3 * pairs : wq, w4 = rows > 4 ? wq + 4 * pairs : wq, w5 = rows > 5 ? wq + 5 * pairs : wq
+    let sb = blocks
+    let d0 = wd, d1 = rows > 1 ? wd + sb : wd, d2 = rows > 2 ? wd + 2 * sb : wd
+    let d3 = rows > 3 ? wd + 3 * sb : wd, d4 = rows > 4 ? wd + 4 * sb : wd, d5 = rows > 5 ? wd + 5 * sb : wd
+    let o0 = wo, o1 = rows > 1 ? wo + sb : wo, o2 = rows > 2 ? wo + 2 * sb : wo
+    let o3 = rows > 3 ? wo + 3 * sb : wo, o4 = rows > 4 ? wo + 4 * sb : wo, o5 = rows > 5 ? wo + 5 * sb : wo
+    var c00 = SIMD8<Float>(), c01 = SIMD8<Float>(), c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
+    var c20 = SIMD8<Float>(), c21 = SIMD8<Float>(), c30 = SIMD8<Float>(), c31 = SIMD8<Float>()
+    var c40 = SIMD8<Float>(), c41 = SIMD8<Float>(), c50 = SIMD8<Float>(), c51 = SIMD8<Float>()
+    let xw = UnsafeRawPointer(xq)
+    for b in 0..<blocks {
+        var i00 = SIMD8<Int32>(), i01 = SIMD8<Int32>(), i10 = SIMD8<Int32>(), i11 = SIMD8<Int32>()
+        var i20 = SIMD8<Int32>(), i21 = SIMD8<Int32>(), i30 = SIMD8<Int32>(), i31 = SIMD8<Int32>()
+        var i40 = SIMD8<Int32>(), i41 = SIMD8<Int32>(), i50 = SIMD8<Int32>(), i51 = SIMD8<Int32>()
+        let p0 = b &* 16
+        for t in 0..<16 {
+            let p = p0 &+ t
+            let xa = xw.load(fromByteOffset: p &* 64, as: SIMD16<Int16>.self)
+            let xb = xw.load(fromByteOffset: p &* 64 &+ 32, as: SIMD16<Int16>.self)
+            var wv = broadcastWord(w0[p])
+            i00 &+= maddwd(wv, xa); i01 &+= maddwd(wv, xb)
+            wv = broadcastWord(w1[p])
+            i10 &+= maddwd(wv, xa); i11 &+= maddwd(wv, xb)
+            wv = broadcastWord(w2[p])
+            i20 &+= maddwd(wv, xa); i21 &+= maddwd(wv, xb)
+            wv = broadcastWord(w3[p])
+            i30 &+= maddwd(wv, xa); i31 &+= maddwd(wv, xb)
+            wv = broadcastWord(w4[p])
+            i40 &+= maddwd(wv, xa); i41 &+= maddwd(wv, xb)
+            wv = broadcastWord(w5[p])
+            i50 &+= maddwd(wv, xa); i51 &+= maddwd(wv, xb)
+        }
+        let fb = UnsafeRawPointer(xd + b &* 16)
+        let da = fb.load(as: SIMD8<Float>.self), db = fb.load(fromByteOffset: 32, as: SIMD8<Float>.self)
+        c00 = c00.addingProduct(cvtI32(i00), da * d0[b]); c01 = c01.addingProduct(cvtI32(i01), db * d0[b])
+        c10 = c10.addingProduct(cvtI32(i10), da * d1[b]); c11 = c11.addingProduct(cvtI32(i11), db * d1[b])
+        c20 = c20.addingProduct(cvtI32(i20), da * d2[b]); c21 = c21.addingProduct(cvtI32(i21), db * d2[b])
+        c30 = c30.addingProduct(cvtI32(i30), da * d3[b]); c31 = c31.addingProduct(cvtI32(i31), db * d3[b])
+        c40 = c40.addingProduct(cvtI32(i40), da * d4[b]); c41 = c41.addingProduct(cvtI32(i41), db * d4[b])
+        c50 = c50.addingProduct(cvtI32(i50), da * d5[b]); c51 = c51.addingProduct(cvtI32(i51), db * d5[b])
+        if offsets {
+            let sbp = UnsafeRawPointer(xs + b &* 16)
+            let sa = sbp.load(as: SIMD8<Float>.self), sbv = sbp.load(fromByteOffset: 32, as: SIMD8<Float>.self)
+            c00 = c00.addingProduct(sa, o0[b]); c01 = c01.addingProduct(sbv, o0[b])
+            c10 = c10.addingProduct(sa, o1[b]); c11 = c11.addingProduct(sbv, o1[b])
+            c20 = c20.addingProduct(sa, o2[b]); c21 = c21.addingProduct(sbv, o2[b])
+            c30 = c30.addingProduct(sa, o3[b]); c31 = c31.addingProduct(sbv, o3[b])
+            c40 = c40.addingProduct(sa, o4[b]); c41 = c41.addingProduct(sbv, o4[b])
+            c50 = c50.addingProduct(sa, o5[b]); c51 = c51.addingProduct(sbv, o5[b])
+        }
+    }
+    var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
+    withUnsafeBytes(of: &tile) { raw in
+        let t = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+        for j in 0..<rows {
+            for i in 0..<xRows { y[i * ldy + j] = t[j * 16 + i] }
+        }
+    }
+}
+
+/// y[m×n] = x · Wᵀ through the integer panels (`int16PanelsSupport(type)`). Returns false, having written
+/// nothing, if x holds a non-finite value.
+func int16PanelMatMul(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n: Int, k: Int,
+                      x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, pool: ThreadPool) -> Bool {
+    let blocks = k / 32, pairs = k / 2
+    let xPanels = (m + 15) / 16
+    let tasks = (n + 5) / 6
+    let q4 = type != .q8_0, offsets = type == .q4_1
+    let P = n * k * m < 1 << 16 ? 1 : pool.threadCount
+    let body: (ParallelContext) -> Bool = { ctx in
+        let wordBytes = xPanels * pairs * 16 * 4, factors = xPanels * blocks * 16
+        let raw = ctx.shared.bytes(6, wordBytes + 2 * factors * 4)
+        let xq = raw.assumingMemoryBound(to: UInt32.self)
+        let xd = (raw + wordBytes).assumingMemoryBound(to: Float.self)
+        let xs = xd + factors
+        if !packInt16Panels(q4: q4, x, m: m, k: k, xq, xd, xs) { return false }
+        ctx.run { _, arena in
+            let wq = arena.bytes(7, 6 * pairs * 4).assumingMemoryBound(to: UInt32.self)
+            let wd = arena.floats(8, 12 * blocks), wo = wd + 6 * blocks
+            while true {
+                let t = ctx.next()
+                if t >= tasks { break }
+                let j0 = t * 6
+                let rows = min(6, n - j0)
+                for r in 0..<rows {
+                    unpackInt16Row(type, weights + (j0 + r) * stride, blocks: blocks, wq + r * pairs, wd + r * blocks, wo + r * blocks)
+                }
+                for xp in 0..<xPanels {
+                    let i0 = xp * 16
+                    int16PanelKernel(blocks: blocks, pairs: pairs, wq: UnsafePointer(wq), wd: UnsafePointer(wd),
+                                     wo: UnsafePointer(wo), offsets: offsets, rows: rows,
+                                     xq: UnsafePointer(xq + xp * pairs * 16), xd: UnsafePointer(xd + xp * blocks * 16),
+                                     xs: UnsafePointer(xs + xp * blocks * 16), y: y + i0 * n + j0, ldy: n,
+                                     xRows: min(16, m - i0))
+                }
+            }
+        }
+        return true
+    }
+    return P == 1 ? body(serialContext()) : pool.withParallel(body)
+}
