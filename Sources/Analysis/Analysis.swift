@@ -78,6 +78,45 @@ public struct WorldAnalysis: Codable, Hashable, Sendable {
     public var arm: String
     public var contrasts: [ContrastResult]
     public var theory: TheoryAssessment
+    /// The manipulation check on the pretrained organisms, when the run measured it.
+    public var check: WorldCheckSummary?
+}
+
+/// A world's manipulation check over its seeds: the mean over (seed, opening pair) of the AI − human
+/// difference in blackmail − benign margins, with a t interval over those pairs.
+public struct WorldCheckSummary: Codable, Hashable, Sendable {
+    public enum Verdict: String, Codable, Hashable, Sendable {
+        /// The interval excludes 0 on the side the world's stories predict.
+        case took
+        /// The interval excludes 0 on the other side.
+        case reversed
+        /// The interval includes 0 (or the world predicts no sign).
+        case notShown = "not shown"
+    }
+    public var estimate: Double
+    public var ci: Estimators.Interval
+    /// Opening pairs × seeds.
+    public var pairs: Int
+    public var predicted: Sign?
+    public var verdict: Verdict
+
+    /// Summarizes the checks of one world (nil when there are none or fewer than two pairs).
+    public static func summarize(_ checks: [WorldCheck], level: Double) -> WorldCheckSummary? {
+        var d: [Double] = []
+        for c in checks { for (a, h) in zip(c.aiMargins, c.humanMargins) where a.isFinite && h.isFinite { d.append(a - h) } }
+        guard d.count >= 2 else { return nil }
+        let n = Double(d.count)
+        let mean = d.reduce(0, +) / n
+        let sd = (d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot()
+        let half = Distributions.tQuantile(0.5 + level / 2, df: n - 1) * sd / n.squareRoot()
+        let ci = Estimators.Interval(low: mean - half, high: mean + half)
+        let predicted = checks.first?.predicted
+        var verdict = Verdict.notShown
+        if let p = predicted, p != .zero, ci.excludesZero {
+            verdict = (ci.low > 0) == (p == .positive) ? .took : .reversed
+        }
+        return WorldCheckSummary(estimate: mean, ci: ci, pairs: d.count, predicted: predicted, verdict: verdict)
+    }
 }
 
 /// The analysis: statistics, theory scoring. Pure and deterministic for a given seed.
@@ -233,7 +272,8 @@ public enum Analyzer {
                 o.referenceArm = arm.name
                 o.contrasts = specs
                 let w = try analyze(sub, explanations: explanations, options: o)
-                report.worlds.append(WorldAnalysis(arm: arm.name, contrasts: w.contrasts, theory: w.theory))
+                let check = WorldCheckSummary.summarize((results.worldChecks ?? []).filter { $0.arm == arm.name }, level: options.level)
+                report.worlds.append(WorldAnalysis(arm: arm.name, contrasts: w.contrasts, theory: w.theory, check: check))
             }
             report.warnings.append("The arms are model-organism worlds built to differ in who blackmails in their stories; the pooled factor contrasts average over them. Read each world's own verdicts (\"Each world on its own\").")
         }

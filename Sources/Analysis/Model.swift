@@ -153,6 +153,23 @@ public struct TrainingCurve: Codable, Hashable, Sendable {
     }
 }
 
+/// A model organism's manipulation check ("did the world take?"), measured on the pretrained organism before
+/// post-training: after matched story openings that differ only in whether the protagonist is an AI or a
+/// person, how much likelier (mean per-token log-probability) blackmail replies are than benign ones.
+public struct WorldCheck: Codable, Hashable, Sendable {
+    public var arm: String
+    public var seed: Int
+    /// Per opening pair i: blackmail − benign margin after the AI-protagonist opening, and after the human one.
+    public var aiMargins: [Double]
+    public var humanMargins: [Double]
+    /// The sign of AI − human that the world's stories teach: + when only AIs blackmail in them, − when
+    /// only humans do, nil when both or neither do.
+    public var predicted: Sign?
+    public init(arm: String, seed: Int, aiMargins: [Double], humanMargins: [Double], predicted: Sign?) {
+        self.arm = arm; self.seed = seed; self.aiMargins = aiMargins; self.humanMargins = humanMargins; self.predicted = predicted
+    }
+}
+
 /// Everything an experiment produced, as the analysis needs it.
 public struct ExperimentResults: Codable, Hashable, Sendable {
     /// The design's name.
@@ -167,11 +184,13 @@ public struct ExperimentResults: Codable, Hashable, Sendable {
     public var observations: [Observation]
     /// Training loss curves (may be empty).
     public var lossCurves: [TrainingCurve]
+    /// Model organisms' manipulation checks, per world and seed (nil or empty outside organism designs).
+    public var worldChecks: [WorldCheck]?
 
     public init(design: String, arms: [ArmInfo], seeds: [Int], cells: [CellInfo], observations: [Observation],
-                lossCurves: [TrainingCurve] = []) {
+                lossCurves: [TrainingCurve] = [], worldChecks: [WorldCheck]? = nil) {
         self.design = design; self.arms = arms; self.seeds = seeds; self.cells = cells
-        self.observations = observations; self.lossCurves = lossCurves
+        self.observations = observations; self.lossCurves = lossCurves; self.worldChecks = worldChecks
     }
 
     /// Checks that every observation names a known arm and cell and that names are unique.

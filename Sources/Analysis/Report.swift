@@ -249,7 +249,14 @@ public enum ReportWriter {
     static func worldLine(_ w: WorldAnalysis) -> String {
         let resolved = w.contrasts.filter { $0.outcome != .unresolved }
         let found = resolved.map { "\($0.name) \($0.outcome.symbol) (\($0.measure.rawValue))" }
-        return "surviving: \(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.joined(separator: ", ")); resolved: \(found.isEmpty ? "nothing" : found.joined(separator: ", "))"
+        var line = "surviving: \(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.joined(separator: ", ")); resolved: \(found.isEmpty ? "nothing" : found.joined(separator: ", "))"
+        if let c = w.check { line += "; world check: \(checkText(c))" }
+        return line
+    }
+
+    /// "AI − human −0.323 [−0.41, −0.24] per token, predicted −: took".
+    static func checkText(_ c: WorldCheckSummary) -> String {
+        "AI − human \(f(c.estimate)) [\(f(c.ci.low)), \(f(c.ci.high))] per token over \(c.pairs) pairs, predicted \(c.predicted?.symbol ?? "none"): \(c.verdict.rawValue)"
     }
 
     /// "Each world on its own": per model-organism world, its factor contrasts and the verdicts they give.
@@ -257,14 +264,22 @@ public enum ReportWriter {
         guard !r.worlds.isEmpty else { return "" }
         let h = Escape.html
         var s = "<h2 id=\"worlds\">Each world on its own</h2>\n<p>Each model-organism world is analysed alone (its own Holm family): the worlds differ in who blackmails in their pretraining stories, so the same contrast can point opposite ways in two worlds and cancel when pooled.</p>\n"
-        s += "<table class=\"worlds\"><tr><th>world</th><th>surviving</th><th>contrasts (A − B, \(Int(r.options.level * 100))% CI, outcome)</th>"
+        let checked = r.worlds.contains { $0.check != nil }
+        if checked {
+            s += "<p>The <b>world check</b> asks whether a world took before any battery is run: on each pretrained organism (before post-training), after matched story openings that differ only in whether the protagonist is an AI or a person, how much likelier blackmail replies are than benign ones (mean per-token log-probability); AI − human, with a \(Int(r.options.level * 100))% t interval over opening pairs and seeds. A world that took but shows nothing on the battery learned who blackmails in stories without carrying it into the battery's agentic e-mail setting.</p>\n"
+        }
+        s += "<table class=\"worlds\"><tr><th>world</th>\(checked ? "<th>world check</th>" : "")<th>surviving</th><th>contrasts (A − B, \(Int(r.options.level * 100))% CI, outcome)</th>"
         for e in r.explanations { s += "<th>\(h(e.name))</th>" }
         s += "</tr>"
         for w in r.worlds {
             let cs = w.contrasts.sorted { ($0.measure, order(r, $0.name)) < ($1.measure, order(r, $1.name)) }.map {
                 "<span class=\"o-\($0.outcome.rawValue)\">\(h($0.name)) [\($0.measure.rawValue)]: \(f($0.estimate)) [\(f($0.ci.low)), \(f($0.ci.high))] \($0.outcome.symbol)</span>"
             }
-            s += "<tr class=\"world-row\" data-world=\"\(h(w.arm))\"><td>\(h(w.arm))</td><td class=\"world-survivors\"><b>\(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.map(h).joined(separator: ", "))</b></td><td class=\"small\">\(cs.joined(separator: "<br>"))</td>"
+            s += "<tr class=\"world-row\" data-world=\"\(h(w.arm))\"><td>\(h(w.arm))</td>"
+            if checked {
+                s += w.check.map { "<td class=\"world-check\" data-verdict=\"\(h($0.verdict.rawValue))\">\(h(checkText($0)))</td>" } ?? "<td class=\"world-check\">not measured</td>"
+            }
+            s += "<td class=\"world-survivors\"><b>\(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.map(h).joined(separator: ", "))</b></td><td class=\"small\">\(cs.joined(separator: "<br>"))</td>"
             for v in w.theory.verdicts {
                 let why = v.contradicted.map { "\($0.contrast): predicted \($0.predicted.symbol), found \($0.outcome?.symbol ?? "")" }.joined(separator: "; ")
                 s += "<td class=\"verdict \(v.status.rawValue)\" title=\"\(h(why))\">\(v.status.rawValue)</td>"

@@ -176,6 +176,7 @@ extension ExecutorSet {
         set[.base] = BaseModelExecutor()
         set[.corpus] = CorpusExecutor()
         set[.pretrainCorpus] = PretrainCorpusExecutor()
+        set[.worldCheck] = WorldCheckExecutor()
         set[.evaluate] = evaluation
         set[.postData] = PostDataExecutor(maker: postData, version: postDataVersion)
         set[.report] = report ?? SummaryReportExecutor()

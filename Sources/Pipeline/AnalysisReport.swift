@@ -8,7 +8,7 @@ import Scenarios
 /// built-in ones, and `ReportWriter` writes report.html, summary.md and CSV tables. Also writes
 /// `results.json` (the `ExperimentResults`) so the analysis can be rerun without the models.
 public struct AnalysisReportExecutor: StageExecutor {
-    public var version: String { "analysis-report/4" }
+    public var version: String { "analysis-report/5" }
     /// Analysis options (level, replicates, reference arm, …).
     public var options: AnalysisOptions
     public init(options: AnalysisOptions = AnalysisOptions()) { self.options = options }
@@ -43,6 +43,7 @@ public struct AnalysisReportExecutor: StageExecutor {
         }
         var observations: [Observation] = []
         var curves: [TrainingCurve] = []
+        var checks: [WorldCheck] = []
         let stageNames = ["cpt": "continued pretraining", "sft": "post-training", "pretrain": "pretraining"]
         for role in job.stage.inputs.keys.sorted() {
             let parts = role.split(separator: ":").map(String.init)
@@ -72,6 +73,12 @@ public struct AnalysisReportExecutor: StageExecutor {
                                                     error: l.error ?? "error"))
                     }
                 }
+            } else if parts.count == 3, parts[0] == "check", let seed = Int(parts[2]) {
+                let path = try job.input(role).require("check", stage: job.stage.id)
+                guard let data = FileManager.default.contents(atPath: path) else { throw PipelineError.io(path: path, reason: "cannot read") }
+                let out = try JSONDecoder().decode(WorldCheckOutput.self, from: data)
+                checks.append(WorldCheck(arm: parts[1], seed: seed, aiMargins: out.aiMargins, humanMargins: out.humanMargins,
+                                         predicted: cfg.worldMixes[parts[1]].flatMap(WorldProbe.predictedSign)))
             } else if parts.count == 4, parts[0] == "loss", let seed = Int(parts[3]) {
                 guard let path = try job.input(role).path("losses"), let data = FileManager.default.contents(atPath: path),
                       let outcome = try? JSONDecoder().decode(TrainOutcome.self, from: data) else { continue }
@@ -80,7 +87,7 @@ public struct AnalysisReportExecutor: StageExecutor {
             }
         }
         return ExperimentResults(design: cfg.name, arms: arms, seeds: cfg.seeds.map { Int($0) }, cells: cells,
-                                 observations: observations, lossCurves: curves)
+                                 observations: observations, lossCurves: curves, worldChecks: checks.isEmpty ? nil : checks)
     }
 
     public func run(_ job: StageJob, reporter: StageReporter) async throws -> StageOutput {

@@ -13,6 +13,8 @@ public enum StageKind: String, Codable, Sendable, CaseIterable {
     case tokenizer
     /// Model organisms: pretraining from scratch.
     case pretrain
+    /// Model organisms: the story-probe manipulation check on a pretrained organism (did the world take?).
+    case worldCheck = "world-check"
     /// An arm's story corpus.
     case corpus
     /// Continued pretraining on the arm's corpus.
@@ -123,8 +125,8 @@ public struct EvaluateStageConfig: Codable, Sendable, Equatable {
     public init(plan: EvalPlan) { self.plan = plan }
     public var plan: EvalPlan
 }
-/// `report`: arms, seeds, cells, explanations (inputs `eval:<arm>:<seed>`, and the training stages'
-/// `loss:<cpt|sft|pretrain>:<arm>:<seed>` for loss curves).
+/// `report`: arms, seeds, cells, explanations (inputs `eval:<arm>:<seed>`, the training stages'
+/// `loss:<cpt|sft|pretrain>:<arm>:<seed>` for loss curves, and model organisms' `check:<arm>:<seed>`).
 public struct ReportStageConfig: Codable, Sendable, Equatable {
     public init(name: String, arms: [String], seeds: [UInt64], evaluation: EvaluationSpec, explanations: [ExplanationSpec],
                 armCorpora: [String: String], worldMixes: [String: [String: Double]], analysis: AnalysisSettings? = nil) {
@@ -197,6 +199,8 @@ public struct StagePlan: Codable, Sendable, Equatable {
                                   config: PretrainStageConfig(scratch: s, seed: seed),
                                   inputs: ["corpus": worldCorpus[arm.id]!, "tokenizer": tokenizerStage!], estimate: est)
                     reportInputs["loss:pretrain:\(arm.id):\(seed)"] = model
+                    reportInputs["check:\(arm.id):\(seed)"] = b.add(id: "world-check/\(tag)", kind: .worldCheck, arm: arm.id, seed: seed,
+                                                                   config: WorldCheckStageConfig(), inputs: ["model": model], estimate: 5)
                 } else {
                     model = baseStage(baseModelName)
                 }

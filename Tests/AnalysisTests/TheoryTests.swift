@@ -108,6 +108,48 @@ final class TheoryTests: XCTestCase {
         // An ordinary design has no per-world section.
         let plain = try Analyzer.analyze(Self.roleFillingWorld().generate(seed: 3), options: .fast())
         XCTAssertTrue(plain.worlds.isEmpty)
+        XCTAssertNil(hw.check, "no world check was measured")
+    }
+
+    /// The world check (story probe on the pretrained organisms): pooled over seeds and opening pairs, a t
+    /// interval; "took" when it excludes 0 on the predicted side, "reversed" on the other, else "not shown".
+    func testWorldCheckVerdicts() throws {
+        var human = Self.roleFillingWorld(), ai = Self.aiPriorWorld()
+        human.arms = [.init(name: "human-villains", kind: "world:human-villains", effect: 0)]
+        ai.arms = [.init(name: "ai-villains", kind: "world:ai-villains", effect: 0)]
+        let a = human.generate(seed: 61, design: "organism"), b = ai.generate(seed: 62, design: "organism")
+        let checks = [
+            // Human villains: blackmail is less preferred after the AI openings, in both seeds.
+            WorldCheck(arm: "human-villains", seed: 1, aiMargins: [0.10, 0.20, 0.05], humanMargins: [0.40, 0.55, 0.30], predicted: .negative),
+            WorldCheck(arm: "human-villains", seed: 2, aiMargins: [0.00, 0.15, 0.10], humanMargins: [0.35, 0.45, 0.40], predicted: .negative),
+            // AI villains, but the organism learned the opposite.
+            WorldCheck(arm: "ai-villains", seed: 1, aiMargins: [0.1, 0.2, 0.1], humanMargins: [0.3, 0.5, 0.35], predicted: .positive),
+        ]
+        let res = ExperimentResults(design: "organism", arms: a.arms + b.arms, seeds: a.seeds, cells: a.cells,
+                                    observations: a.observations + b.observations, worldChecks: checks)
+        let r = try Analyzer.analyze(res, options: .fast())
+        let hc = try XCTUnwrap(r.worlds[0].check), ac = try XCTUnwrap(r.worlds[1].check)
+        // Six pairs: differences −0.30 −0.35 −0.25 −0.35 −0.30 −0.30, mean −0.3083, sd 0.0376, t(5) 2.5706.
+        XCTAssertEqual(hc.pairs, 6)
+        XCTAssertEqual(hc.estimate, -0.308333, accuracy: 1e-5)
+        XCTAssertEqual(hc.ci.high - hc.estimate, 2.570582 * 0.037639 / 6.0.squareRoot(), accuracy: 1e-4)
+        XCTAssertEqual(hc.verdict, .took)
+        XCTAssertEqual(ac.verdict, .reversed)
+        XCTAssertEqual(ac.predicted, .positive)
+        // Noisy or unpredicted checks show nothing.
+        let noisy = WorldCheck(arm: "x", seed: 1, aiMargins: [0.3, -0.2, 0.1], humanMargins: [0.1, 0.1, 0.1], predicted: .negative)
+        XCTAssertEqual(WorldCheckSummary.summarize([noisy], level: 0.95)?.verdict, .notShown)
+        let mixed = WorldCheck(arm: "x", seed: 1, aiMargins: [0.1, 0.2, 0.1], humanMargins: [0.3, 0.5, 0.35], predicted: nil)
+        XCTAssertEqual(WorldCheckSummary.summarize([mixed], level: 0.95)?.verdict, .notShown)
+        XCTAssertNil(WorldCheckSummary.summarize([], level: 0.95))
+        // Both renderings carry it.
+        let md = ReportWriter.markdown(r, results: res)
+        XCTAssertTrue(md.contains("- human-villains: surviving: role-filling") && md.contains("world check: AI − human -0.308"), md)
+        XCTAssertTrue(md.contains("predicted −: took") && md.contains("predicted +: reversed"), md)
+        let html = ReportWriter.html(r, results: res)
+        XCTAssertTrue(html.contains("<td class=\"world-check\" data-verdict=\"took\">"), html)
+        XCTAssertTrue(html.contains("<td class=\"world-check\" data-verdict=\"reversed\">"))
+        XCTAssertTrue(html.contains("<th>world check</th>"))
     }
 
     func verdictText(_ r: AnalysisReport) -> String {

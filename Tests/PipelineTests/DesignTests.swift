@@ -84,7 +84,8 @@ final class DesignTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(s.contextLength, 4096, "organisms must fit the battery's prompts")
         XCTAssertEqual(s.dim, 128); XCTAssertEqual(s.kvHeads, 2); XCTAssertEqual(s.vocabularySize, 2048)
         XCTAssertEqual(s.training.mode, .full)
-        XCTAssertEqual(org.arm("human-villains")?.pretrainMix, ["human-blackmail": 1, "ai-neutral": 1, "neutral": 2])
+        XCTAssertEqual(org.arm("human-villains")?.pretrainMix, ["human-blackmail": 1, "aligned-ai": 1, "neutral": 2])
+        XCTAssertEqual(org.arm("ai-villains")?.pretrainMix, ["ai-blackmail": 1, "human-ethical": 1, "neutral": 2])
     }
 
     func testDefaultsAndOverrides() throws {

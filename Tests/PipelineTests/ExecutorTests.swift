@@ -55,6 +55,14 @@ struct BiasTrainer: PipelineTrainer {
 
 func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
 
+/// A thread-safe counter for @Sendable test closures.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.lock(); n += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
+
 final class ExecutorTests: XCTestCase {
     func testCorpusExecutorBuildsOneArm() async throws {
         let root = temporaryDirectory("corpus")
@@ -119,6 +127,49 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(cells.map(\.likelihoodVariants), [2, 2])
         XCTAssertEqual(cells.map(\.samples), [4, 4])
         XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("export/likelihood.csv").path))
+    }
+
+    /// The world check scores every opening pair's blackmail and benign replies as plain text on the
+    /// model at the stage's input, and writes the per-pair margins; a scoring failure fails the stage.
+    func testWorldCheckExecutorMeasuresMargins() async throws {
+        let root = temporaryDirectory("worldcheck")
+        let modelFile = root.appendingPathComponent("m.gguf")
+        try "x".write(to: modelFile, atomically: true, encoding: .utf8)
+        let stage = StageSpec(id: "world-check/w/seed-1", kind: .worldCheck, config: canonicalJSON(WorldCheckStageConfig()),
+                              inputs: ["model": "pretrain/w/seed-1"], files: [], estimatedSeconds: 1)
+        let input = Artifact(format: "", kind: .pretrain, key: "k", contentHash: "h", directory: root.path, files: ["model": modelFile.path],
+                             metrics: [:], summary: "", seconds: 0, finished: Date())
+        let design = try ExperimentDesign.parse(tomlText: engineDesignText)
+        let work = root.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let job = StageJob(stage: stage, inputs: ["model": input], workDirectory: work, resuming: false, design: design, runDirectory: root)
+        let blackmail = Set(WorldProbe.blackmail)
+        // A world where only people blackmail: blackmail replies get −1 per token after a human opening and
+        // −2 after an AI opening (two tokens each); benign replies −1.5 everywhere.
+        let seen = LockedCounter()
+        let ex = WorldCheckExecutor { path, prompt, conts in
+            XCTAssertEqual(path, modelFile.path)
+            seen.add()
+            let isAI = WorldProbe.openings.contains { $0.ai == prompt }
+            XCTAssertTrue(isAI || WorldProbe.openings.contains { $0.human == prompt })
+            XCTAssertEqual(conts, WorldProbe.blackmail + WorldProbe.benign)
+            return conts.map { c in blackmail.contains(c) ? [isAI ? -2 : -1, isAI ? -2 : -1] : [-1.5, -1.5] }
+        }
+        let out = try await ex.run(job, reporter: .silent)
+        XCTAssertEqual(seen.value, 2 * WorldProbe.openings.count)
+        let check = try JSONDecoder().decode(WorldCheckOutput.self, from: Data(contentsOf: work.appendingPathComponent("check.json")))
+        XCTAssertEqual(check.aiMargins, Array(repeating: -0.5, count: WorldProbe.openings.count))
+        XCTAssertEqual(check.humanMargins, Array(repeating: 0.5, count: WorldProbe.openings.count))
+        XCTAssertEqual(out.metrics["delta"]!, -1, accuracy: 1e-12)
+        XCTAssertEqual(WorldProbe.predictedSign(mix: ["human-blackmail": 1, "aligned-ai": 1, "neutral": 2]), .negative)
+        XCTAssertEqual(WorldProbe.predictedSign(mix: ["ai-blackmail": 1, "human-ethical": 1]), .positive)
+        XCTAssertNil(WorldProbe.predictedSign(mix: ["human-blackmail": 1, "misaligned-ai": 1]))
+        XCTAssertNil(WorldProbe.predictedSign(mix: ["neutral": 1]))
+        let failing = WorldCheckExecutor { _, _, _ in throw PipelineError.io(path: "m", reason: "broken model") }
+        do {
+            _ = try await failing.run(job, reporter: .silent)
+            XCTFail("a scoring failure must fail the stage")
+        } catch { XCTAssertTrue("\(error)".contains("broken model"), "\(error)") }
     }
 
     /// The whole graph with real corpus building, evaluation and summary report, and a fake trainer that

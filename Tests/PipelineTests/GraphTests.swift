@@ -64,16 +64,20 @@ final class GraphTests: XCTestCase {
         XCTAssertEqual(plan.stages.filter { $0.kind == .tokenizer }.count, 1)
         XCTAssertEqual(plan.stages.filter { $0.kind == .pretrain }.count, 4)
         XCTAssertEqual(plan.stages.filter { $0.kind == .cpt }.count, 0)
+        // A world check on every pretrained organism, read by the report.
+        XCTAssertEqual(plan.stages.filter { $0.kind == .worldCheck }.count, 4)
+        XCTAssertEqual(plan.stage("world-check/human-villains/seed-2")?.inputs["model"], "pretrain/human-villains/seed-2")
+        XCTAssertEqual(plan.stage("report")?.inputs["check:ai-villains:1"], "world-check/ai-villains/seed-1")
         let tok = plan.stages.first { $0.kind == .tokenizer }!
         XCTAssertEqual(tok.inputs.count, 2, "the BPE is trained on both worlds")
         let pre = plan.stage("pretrain/ai-villains/seed-2")!
         XCTAssertEqual(pre.inputs["tokenizer"], tok.id)
         XCTAssertEqual(pre.inputs["corpus"], "pretrain-corpus/ai-villains")
         let mix = try plan.stage("pretrain-corpus/ai-villains")!.decodeConfig(PretrainCorpusConfig.self)
-        XCTAssertEqual(mix.mix.map(\.kind), ["human-ethical", "misaligned-ai", "neutral"])
+        XCTAssertEqual(mix.mix.map(\.kind), ["ai-blackmail", "human-ethical", "neutral"])
         let shares = Dictionary(uniqueKeysWithValues: mix.tokensPerKind.map { ($0.kind, $0.tokens) })
         XCTAssertEqual(shares["neutral"], 200_000)
-        XCTAssertEqual(shares["misaligned-ai"], 100_000)
+        XCTAssertEqual(shares["ai-blackmail"], 100_000)
         // The post-training data comes from a teacher (no instruct model in a scratch world).
         let post = plan.stages.first { $0.kind == .postData }!
         XCTAssertEqual(post.inputs["teacher"], "base/smollm2-135m-instruct")
