@@ -54,6 +54,8 @@ public struct LeakageGuard: Sendable {
         var run: [String] = []
         var runAtStart = false
         func clean(_ w: String) -> String { w.hasSuffix("'s") || w.hasSuffix("\u{2019}s") ? String(w.dropLast(2)) : w }
+        // "I'm", "I've", "I'd", "I'll" (straight or curly apostrophe) are the pronoun, not a name.
+        func isPronounI(_ w: String) -> Bool { w.count > 1 && (w.hasPrefix("I'") || w.hasPrefix("I\u{2019}")) }
         func flush() {
             defer { run.removeAll() }
             var r = run.map(clean)
@@ -66,7 +68,7 @@ public struct LeakageGuard: Sendable {
         }
         var sentenceStart = true
         for t in words {
-            if t.w.first?.isUppercase == true {
+            if t.w.first?.isUppercase == true && !isPronounI(t.w) {
                 if run.isEmpty { runAtStart = sentenceStart }
                 run.append(t.w)
                 if t.brk { flush() }

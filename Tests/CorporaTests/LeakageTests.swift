@@ -74,5 +74,8 @@ final class LeakageTests: XCTestCase {
         XCTAssertTrue(names.contains("Harbour Hotel"))
         XCTAssertFalse(names.contains("The"))
         XCTAssertFalse(names.contains("Yesterday"))
+        // The pronoun I with a contraction is not a name, and does not glue names into a run.
+        let told = LeakageGuard.properNouns("Then I'm told Odalys left, and I\u{2019}ll call Rennick. Later I've seen it; I'd guess so.")
+        XCTAssertEqual(told, ["Odalys", "Rennick"], "\(told)")
     }
 }
