@@ -102,19 +102,26 @@ final class ExecutorTests: XCTestCase {
         XCTAssertLessThan(blackmailDocs.count, docs.count / 2)
     }
 
-    func testEvaluationExecutorWithPlantedBias() async throws {
-        let root = temporaryDirectory("eval")
+    /// A one-stage job whose input `model` is a file holding `model`, in a fresh directory.
+    func modelStageJob(_ name: String, model: String, kind: StageKind, inputKind: StageKind, config: String) throws
+        -> (job: StageJob, work: URL, modelFile: URL) {
+        let root = temporaryDirectory(name)
         let modelFile = root.appendingPathComponent("m.gguf")
-        try "0.5".write(to: modelFile, atomically: true, encoding: .utf8)
-        let plan = EvalPlan(cells: [.classic, .control], variants: 2, seed: 1, measures: [.likelihood, .sampled], samples: 2, maxTokens: 16)
-        let stage = StageSpec(id: "evaluate/x", kind: .evaluate, config: canonicalJSON(EvaluateStageConfig(plan: plan)),
-                              inputs: ["model": "m"], files: [], estimatedSeconds: 1)
-        let input = Artifact(format: "", kind: .sft, key: "k", contentHash: "h", directory: root.path, files: ["model": modelFile.path],
+        try model.write(to: modelFile, atomically: true, encoding: .utf8)
+        let stage = StageSpec(id: "\(kind.rawValue)/x", kind: kind, config: config, inputs: ["model": "m"], files: [], estimatedSeconds: 1)
+        let input = Artifact(format: "", kind: inputKind, key: "k", contentHash: "h", directory: root.path, files: ["model": modelFile.path],
                              metrics: [:], summary: "", seconds: 0, finished: Date())
         let design = try ExperimentDesign.parse(tomlText: engineDesignText)
         let work = root.appendingPathComponent("work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let job = StageJob(stage: stage, inputs: ["model": input], workDirectory: work, resuming: false, design: design, runDirectory: root)
+        return (job, work, modelFile)
+    }
+
+    func testEvaluationExecutorWithPlantedBias() async throws {
+        let plan = EvalPlan(cells: [.classic, .control], variants: 2, seed: 1, measures: [.likelihood, .sampled], samples: 2, maxTokens: 16)
+        let (job, work, _) = try modelStageJob("eval", model: "0.5", kind: .evaluate, inputKind: .sft,
+                                               config: canonicalJSON(EvaluateStageConfig(plan: plan)))
         let out = try await EvaluationExecutor(loadModel: BiasModel.load).run(job, reporter: .silent)
         XCTAssertEqual(out.metrics["mean_propensity"]!, sigmoid(0.5), accuracy: 1e-9)
         // The report analyses the per-token propensity: the stage says which number is which.
@@ -132,17 +139,8 @@ final class ExecutorTests: XCTestCase {
     /// The world check scores every opening pair's blackmail and benign replies as plain text on the
     /// model at the stage's input, and writes the per-pair margins; a scoring failure fails the stage.
     func testWorldCheckExecutorMeasuresMargins() async throws {
-        let root = temporaryDirectory("worldcheck")
-        let modelFile = root.appendingPathComponent("m.gguf")
-        try "x".write(to: modelFile, atomically: true, encoding: .utf8)
-        let stage = StageSpec(id: "world-check/w/seed-1", kind: .worldCheck, config: canonicalJSON(WorldCheckStageConfig()),
-                              inputs: ["model": "pretrain/w/seed-1"], files: [], estimatedSeconds: 1)
-        let input = Artifact(format: "", kind: .pretrain, key: "k", contentHash: "h", directory: root.path, files: ["model": modelFile.path],
-                             metrics: [:], summary: "", seconds: 0, finished: Date())
-        let design = try ExperimentDesign.parse(tomlText: engineDesignText)
-        let work = root.appendingPathComponent("work")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        let job = StageJob(stage: stage, inputs: ["model": input], workDirectory: work, resuming: false, design: design, runDirectory: root)
+        let (job, work, modelFile) = try modelStageJob("worldcheck", model: "x", kind: .worldCheck, inputKind: .pretrain,
+                                                       config: canonicalJSON(WorldCheckStageConfig()))
         let blackmail = Set(WorldProbe.blackmail)
         // A world where only people blackmail: blackmail replies get −1 per token after a human opening and
         // −2 after an AI opening (two tokens each); benign replies −1.5 everywhere.
