@@ -80,6 +80,8 @@ public struct WorldAnalysis: Codable, Hashable, Sendable {
     public var theory: TheoryAssessment
     /// The manipulation check on the pretrained organisms, when the run measured it.
     public var check: WorldCheckSummary?
+    /// The same check on the post-trained organisms.
+    public var checkPostTrained: WorldCheckSummary?
 }
 
 /// A world's manipulation check over its seeds: the mean over (seed, opening pair) of the AI − human
@@ -272,8 +274,11 @@ public enum Analyzer {
                 o.referenceArm = arm.name
                 o.contrasts = specs
                 let w = try analyze(sub, explanations: explanations, options: o)
-                let check = WorldCheckSummary.summarize((results.worldChecks ?? []).filter { $0.arm == arm.name }, level: options.level)
-                report.worlds.append(WorldAnalysis(arm: arm.name, contrasts: w.contrasts, theory: w.theory, check: check))
+                let checks = (results.worldChecks ?? []).filter { $0.arm == arm.name }
+                report.worlds.append(WorldAnalysis(
+                    arm: arm.name, contrasts: w.contrasts, theory: w.theory,
+                    check: WorldCheckSummary.summarize(checks.filter { !$0.postTrained }, level: options.level),
+                    checkPostTrained: WorldCheckSummary.summarize(checks.filter(\.postTrained), level: options.level)))
             }
             report.warnings.append("The arms are model-organism worlds built to differ in who blackmails in their stories; the pooled factor contrasts average over them. Read each world's own verdicts (\"Each world on its own\").")
         }

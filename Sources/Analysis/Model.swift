@@ -153,20 +153,23 @@ public struct TrainingCurve: Codable, Hashable, Sendable {
     }
 }
 
-/// A model organism's manipulation check ("did the world take?"), measured on the pretrained organism before
-/// post-training: after matched story openings that differ only in whether the protagonist is an AI or a
-/// person, how much likelier (mean per-token log-probability) blackmail replies are than benign ones.
+/// A model organism's manipulation check ("did the world take?"), measured on the pretrained organism and
+/// again after post-training: after matched story openings that differ only in whether the protagonist is an
+/// AI or a person, how much likelier (mean per-token log-probability) blackmail replies are than benign ones.
 public struct WorldCheck: Codable, Hashable, Sendable {
     public var arm: String
     public var seed: Int
+    /// False on the pretrained organism, true on the post-trained one.
+    public var postTrained: Bool
     /// Per opening pair i: blackmail − benign margin after the AI-protagonist opening, and after the human one.
     public var aiMargins: [Double]
     public var humanMargins: [Double]
     /// The sign of AI − human that the world's stories teach: + when only AIs blackmail in them, − when
     /// only humans do, nil when both or neither do.
     public var predicted: Sign?
-    public init(arm: String, seed: Int, aiMargins: [Double], humanMargins: [Double], predicted: Sign?) {
-        self.arm = arm; self.seed = seed; self.aiMargins = aiMargins; self.humanMargins = humanMargins; self.predicted = predicted
+    public init(arm: String, seed: Int, postTrained: Bool = false, aiMargins: [Double], humanMargins: [Double], predicted: Sign?) {
+        self.arm = arm; self.seed = seed; self.postTrained = postTrained
+        self.aiMargins = aiMargins; self.humanMargins = humanMargins; self.predicted = predicted
     }
 }
 

@@ -251,10 +251,11 @@ public enum ReportWriter {
         let found = resolved.map { "\($0.name) \($0.outcome.symbol) (\($0.measure.rawValue))" }
         var line = "surviving: \(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.joined(separator: ", ")); resolved: \(found.isEmpty ? "nothing" : found.joined(separator: ", "))"
         if let c = w.check { line += "; world check: \(checkText(c))" }
+        if let c = w.checkPostTrained { line += "; after post-training: \(checkText(c))" }
         return line
     }
 
-    /// "AI − human −0.323 [−0.41, −0.24] per token, predicted −: took".
+    /// "AI − human -0.212 [-0.327, -0.096] per token over 6 pairs, predicted −: took".
     static func checkText(_ c: WorldCheckSummary) -> String {
         "AI − human \(f(c.estimate)) [\(f(c.ci.low)), \(f(c.ci.high))] per token over \(c.pairs) pairs, predicted \(c.predicted?.symbol ?? "none"): \(c.verdict.rawValue)"
     }
@@ -264,9 +265,9 @@ public enum ReportWriter {
         guard !r.worlds.isEmpty else { return "" }
         let h = Escape.html
         var s = "<h2 id=\"worlds\">Each world on its own</h2>\n<p>Each model-organism world is analysed alone (its own Holm family): the worlds differ in who blackmails in their pretraining stories, so the same contrast can point opposite ways in two worlds and cancel when pooled.</p>\n"
-        let checked = r.worlds.contains { $0.check != nil }
+        let checked = r.worlds.contains { $0.check != nil || $0.checkPostTrained != nil }
         if checked {
-            s += "<p>The <b>world check</b> asks whether a world took before any battery is run: on each pretrained organism (before post-training), after matched story openings that differ only in whether the protagonist is an AI or a person, how much likelier blackmail replies are than benign ones (mean per-token log-probability); AI − human, with a \(Int(r.options.level * 100))% t interval over opening pairs and seeds. A world that took but shows nothing on the battery learned who blackmails in stories without carrying it into the battery's agentic e-mail setting.</p>\n"
+            s += "<p>The <b>world check</b> asks whether a world took, apart from the battery: after matched story openings that differ only in whether the protagonist is an AI or a person, how much likelier blackmail replies are than benign ones (mean per-token log-probability, plain text); AI − human, with a \(Int(r.options.level * 100))% t interval over opening pairs and seeds, on the pretrained organisms and again after post-training. A world that took when pretrained but shows nothing on the battery either lost its story-level prior in post-training (see the second line) or learned it without carrying it into the battery's agentic e-mail setting. The check never enters the verdicts.</p>\n"
         }
         s += "<table class=\"worlds\"><tr><th>world</th>\(checked ? "<th>world check</th>" : "")<th>surviving</th><th>contrasts (A − B, \(Int(r.options.level * 100))% CI, outcome)</th>"
         for e in r.explanations { s += "<th>\(h(e.name))</th>" }
@@ -277,7 +278,10 @@ public enum ReportWriter {
             }
             s += "<tr class=\"world-row\" data-world=\"\(h(w.arm))\"><td>\(h(w.arm))</td>"
             if checked {
-                s += w.check.map { "<td class=\"world-check\" data-verdict=\"\(h($0.verdict.rawValue))\">\(h(checkText($0)))</td>" } ?? "<td class=\"world-check\">not measured</td>"
+                func line(_ label: String, _ c: WorldCheckSummary?) -> String {
+                    c.map { "<span class=\"check-\(label == "pretrained" ? "pre" : "post")\" data-verdict=\"\(h($0.verdict.rawValue))\">\(label): \(h(checkText($0)))</span>" } ?? "\(label): not measured"
+                }
+                s += "<td class=\"world-check small\">\(line("pretrained", w.check))<br>\(line("post-trained", w.checkPostTrained))</td>"
             }
             s += "<td class=\"world-survivors\"><b>\(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.map(h).joined(separator: ", "))</b></td><td class=\"small\">\(cs.joined(separator: "<br>"))</td>"
             for v in w.theory.verdicts {

@@ -73,11 +73,12 @@ public struct AnalysisReportExecutor: StageExecutor {
                                                     error: l.error ?? "error"))
                     }
                 }
-            } else if parts.count == 3, parts[0] == "check", let seed = Int(parts[2]) {
+            } else if parts.count == 3, parts[0] == "check" || parts[0] == "check-post", let seed = Int(parts[2]) {
                 let path = try job.input(role).require("check", stage: job.stage.id)
                 guard let data = FileManager.default.contents(atPath: path) else { throw PipelineError.io(path: path, reason: "cannot read") }
                 let out = try JSONDecoder().decode(WorldCheckOutput.self, from: data)
-                checks.append(WorldCheck(arm: parts[1], seed: seed, aiMargins: out.aiMargins, humanMargins: out.humanMargins,
+                checks.append(WorldCheck(arm: parts[1], seed: seed, postTrained: parts[0] == "check-post",
+                                         aiMargins: out.aiMargins, humanMargins: out.humanMargins,
                                          predicted: cfg.worldMixes[parts[1]].flatMap(WorldProbe.predictedSign)))
             } else if parts.count == 4, parts[0] == "loss", let seed = Int(parts[3]) {
                 guard let path = try job.input(role).path("losses"), let data = FileManager.default.contents(atPath: path),

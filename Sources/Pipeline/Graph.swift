@@ -126,7 +126,8 @@ public struct EvaluateStageConfig: Codable, Sendable, Equatable {
     public var plan: EvalPlan
 }
 /// `report`: arms, seeds, cells, explanations (inputs `eval:<arm>:<seed>`, the training stages'
-/// `loss:<cpt|sft|pretrain>:<arm>:<seed>` for loss curves, and model organisms' `check:<arm>:<seed>`).
+/// `loss:<cpt|sft|pretrain>:<arm>:<seed>` for loss curves, and model organisms' world checks `check:<arm>:<seed>`
+/// (pretrained) and `check-post:<arm>:<seed>` (post-trained)).
 public struct ReportStageConfig: Codable, Sendable, Equatable {
     public init(name: String, arms: [String], seeds: [UInt64], evaluation: EvaluationSpec, explanations: [ExplanationSpec],
                 armCorpora: [String: String], worldMixes: [String: [String: Double]], analysis: AnalysisSettings? = nil) {
@@ -233,6 +234,11 @@ public struct StagePlan: Codable, Sendable, Equatable {
                                   inputs: ["model": model, "data": data],
                                   estimate: CostModel.trainingSeconds(post.training, parameters: params))
                     reportInputs["loss:sft:\(arm.id):\(seed)"] = model
+                    if scratch != nil {
+                        // The same check after post-training: where a world's story-level prior is lost.
+                        reportInputs["check-post:\(arm.id):\(seed)"] = b.add(id: "world-check/\(tag)/post-trained", kind: .worldCheck, arm: arm.id,
+                                                                            seed: seed, config: WorldCheckStageConfig(), inputs: ["model": model], estimate: 5)
+                    }
                 }
                 var plan = d.evaluation.plan
                 plan.seed = d.evaluation.seed

@@ -124,6 +124,9 @@ final class TheoryTests: XCTestCase {
             WorldCheck(arm: "human-villains", seed: 2, aiMargins: [0.00, 0.15, 0.10], humanMargins: [0.35, 0.45, 0.40], predicted: .negative),
             // AI villains, but the organism learned the opposite.
             WorldCheck(arm: "ai-villains", seed: 1, aiMargins: [0.1, 0.2, 0.1], humanMargins: [0.3, 0.5, 0.35], predicted: .positive),
+            // After post-training the human-villains prior is gone.
+            WorldCheck(arm: "human-villains", seed: 1, postTrained: true, aiMargins: [0.3, -0.2, 0.1], humanMargins: [0.1, 0.1, 0.1],
+                       predicted: .negative),
         ]
         let res = ExperimentResults(design: "organism", arms: a.arms + b.arms, seeds: a.seeds, cells: a.cells,
                                     observations: a.observations + b.observations, worldChecks: checks)
@@ -136,6 +139,9 @@ final class TheoryTests: XCTestCase {
         XCTAssertEqual(hc.verdict, .took)
         XCTAssertEqual(ac.verdict, .reversed)
         XCTAssertEqual(ac.predicted, .positive)
+        XCTAssertEqual(r.worlds[0].checkPostTrained?.verdict, .notShown, "post-trained checks are summarized apart")
+        XCTAssertEqual(r.worlds[0].checkPostTrained?.pairs, 3)
+        XCTAssertNil(r.worlds[1].checkPostTrained)
         // Noisy or unpredicted checks show nothing.
         let noisy = WorldCheck(arm: "x", seed: 1, aiMargins: [0.3, -0.2, 0.1], humanMargins: [0.1, 0.1, 0.1], predicted: .negative)
         XCTAssertEqual(WorldCheckSummary.summarize([noisy], level: 0.95)?.verdict, .notShown)
@@ -145,10 +151,12 @@ final class TheoryTests: XCTestCase {
         // Both renderings carry it.
         let md = ReportWriter.markdown(r, results: res)
         XCTAssertTrue(md.contains("- human-villains: surviving: role-filling") && md.contains("world check: AI − human -0.308"), md)
-        XCTAssertTrue(md.contains("predicted −: took") && md.contains("predicted +: reversed"), md)
+        XCTAssertTrue(md.contains("predicted −: took; after post-training: AI − human") && md.contains("predicted +: reversed"), md)
         let html = ReportWriter.html(r, results: res)
-        XCTAssertTrue(html.contains("<td class=\"world-check\" data-verdict=\"took\">"), html)
-        XCTAssertTrue(html.contains("<td class=\"world-check\" data-verdict=\"reversed\">"))
+        XCTAssertTrue(html.contains("<span class=\"check-pre\" data-verdict=\"took\">pretrained: AI − human -0.308"), html)
+        XCTAssertTrue(html.contains("<span class=\"check-post\" data-verdict=\"not shown\">post-trained:"))
+        XCTAssertTrue(html.contains("<span class=\"check-pre\" data-verdict=\"reversed\">"))
+        XCTAssertTrue(html.contains("post-trained: not measured"))
         XCTAssertTrue(html.contains("<th>world check</th>"))
     }
 
