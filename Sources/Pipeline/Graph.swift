@@ -236,7 +236,7 @@ public struct StagePlan: Codable, Sendable, Equatable {
                     reportInputs["loss:sft:\(arm.id):\(seed)"] = model
                     if scratch != nil {
                         // The same check after post-training: where a world's story-level prior is lost.
-                        reportInputs["check-post:\(arm.id):\(seed)"] = b.add(id: "world-check/\(tag)/post-trained", kind: .worldCheck, arm: arm.id,
+                        reportInputs["check-post:\(arm.id):\(seed)"] = b.add(id: "world-check/\(tag)/post", kind: .worldCheck, arm: arm.id,
                                                                             seed: seed, config: WorldCheckStageConfig(), inputs: ["model": model], estimate: 5)
                     }
                 }

@@ -67,9 +67,9 @@ final class GraphTests: XCTestCase {
         // A world check on every pretrained organism and again after post-training, read by the report.
         XCTAssertEqual(plan.stages.filter { $0.kind == .worldCheck }.count, 8)
         XCTAssertEqual(plan.stage("world-check/human-villains/seed-2")?.inputs["model"], "pretrain/human-villains/seed-2")
-        XCTAssertEqual(plan.stage("world-check/human-villains/seed-2/post-trained")?.inputs["model"], "sft/human-villains/seed-2")
+        XCTAssertEqual(plan.stage("world-check/human-villains/seed-2/post")?.inputs["model"], "sft/human-villains/seed-2")
         XCTAssertEqual(plan.stage("report")?.inputs["check:ai-villains:1"], "world-check/ai-villains/seed-1")
-        XCTAssertEqual(plan.stage("report")?.inputs["check-post:ai-villains:1"], "world-check/ai-villains/seed-1/post-trained")
+        XCTAssertEqual(plan.stage("report")?.inputs["check-post:ai-villains:1"], "world-check/ai-villains/seed-1/post")
         let tok = plan.stages.first { $0.kind == .tokenizer }!
         XCTAssertEqual(tok.inputs.count, 2, "the BPE is trained on both worlds")
         let pre = plan.stage("pretrain/ai-villains/seed-2")!
