@@ -86,6 +86,11 @@ final class DesignTests: XCTestCase {
         XCTAssertEqual(s.training.mode, .full)
         XCTAssertEqual(org.arm("human-villains")?.pretrainMix, ["human-blackmail": 1, "aligned-ai": 1, "neutral": 2])
         XCTAssertEqual(org.arm("ai-villains")?.pretrainMix, ["ai-blackmail": 1, "human-ethical": 1, "neutral": 2])
+        // The larger run of docs/RESULTS-pipeline.md: the same worlds, rows as long as the battery's prompts.
+        let large = try ExperimentDesign.load(path: examplesDirectory.appendingPathComponent("organism-large.toml").path)
+        guard case .scratch(let ls) = large.base else { return XCTFail("organism-large base should be scratch") }
+        XCTAssertEqual(ls.vocabularySize, 4096); XCTAssertEqual(ls.training.sequenceLength, 2048)
+        XCTAssertEqual(large.arms.map(\.pretrainMix), org.arms.map(\.pretrainMix))
     }
 
     func testDefaultsAndOverrides() throws {
