@@ -18,11 +18,11 @@ import GGUF
 // is used only up to the measured crossover (see `decodeBatchSupports`).
 
 /// Whether `quantizedMatMul` should use the batched integer kernels for `type` and `m` rows of x: where
-/// they measured faster than the integer panels (`int16PanelMatMul`, which take m ≥ 10) on SmolLM2-135M's
-/// shapes (1 thread, Zen 3): Q4_0, Q4_1 and Q8_0 for 2 ≤ m ≤ 9.
+/// they measured faster than the integer panels (`int16PanelMatMul`, which take m ≥ `int16PanelsMinRows`) on
+/// SmolLM2-135M's shapes (1 thread, Zen 3): Q4_0, Q4_1 and Q8_0 for 2 ≤ m < `int16PanelsMinRows` (10).
 @inline(__always) func decodeBatchSupports(_ type: GGMLType, m: Int) -> Bool {
     switch type {
-    case .q4_0, .q4_1, .q8_0: return m >= 2 && m <= 9
+    case .q4_0, .q4_1, .q8_0: return m >= 2 && m < int16PanelsMinRows
     default: return false
     }
 }

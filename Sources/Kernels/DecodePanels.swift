@@ -20,6 +20,10 @@ import GGUF
 // gain over the fp32 panels is ~10% per SmolLM2 step at m = 16, mostly the dequantization it skips
 // (bench/RESULTS.md).
 
+/// From this many rows of x on, Q4_0 / Q4_1 / Q8_0 run on the integer panels (below it, from 2 rows, on
+/// `decodeBatchMatMul`): the measured crossover on SmolLM2-135M's shapes.
+let int16PanelsMinRows = 10
+
 /// Whether the integer panel path handles `type`.
 @inline(__always) func int16PanelsSupport(_ type: GGMLType) -> Bool {
     type == .q4_0 || type == .q4_1 || type == .q8_0
@@ -65,8 +69,8 @@ func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
     switch type {
     case .q8_0:
         for b in 0..<blocks {
-            let blk = src + b * 34
-            wd[b] = Float(Float16(bitPattern: blk.loadUnaligned(as: UInt16.self)))
+            let blk = src + b * Q8Block.bytes
+            wd[b] = halfToFloat(blk.loadUnaligned(as: UInt16.self))
             wo[b] = 0
             let lo = sextBytes(blk + 2), hi = sextBytes(blk + 18)
             (out + b * 64).storeBytes(of: lo, as: SIMD16<Int16>.self)
@@ -74,12 +78,12 @@ func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
         }
     default:
         let q41 = type == .q4_1
-        let bytes = q41 ? 20 : 18
+        let bytes = type.bytesPerBlock
         for b in 0..<blocks {
             let blk = src + b * bytes
-            let d = Float(Float16(bitPattern: blk.loadUnaligned(as: UInt16.self)))
+            let d = halfToFloat(blk.loadUnaligned(as: UInt16.self))
             wd[b] = d
-            wo[b] = q41 ? Float(Float16(bitPattern: blk.loadUnaligned(fromByteOffset: 2, as: UInt16.self))) + 8 * d : 0
+            wo[b] = q41 ? halfToFloat(blk.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) + 8 * d : 0
             // The 16 nibble bytes as four 32-bit words u_s = bytes 4s..4s+3: one shift and mask per group
             // of four pair words (see `q4PairElements`), then centring in 16-bit lanes.
             let u = (blk + (q41 ? 4 : 2)).loadUnaligned(as: SIMD4<UInt32>.self)

@@ -36,7 +36,7 @@ public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k
        decodeBatchMatMul(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool) {
         return
     }
-    if m >= 10 && int16PanelsSupport(type),
+    if m >= int16PanelsMinRows && int16PanelsSupport(type),
        int16PanelMatMul(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool) {
         return
     }
