@@ -72,17 +72,21 @@ public struct WorldCheckOutput: Codable, Sendable, Equatable {
 /// template: the organism has not been post-trained yet).
 public struct WorldCheckExecutor: StageExecutor {
     public var version: String { "world-check/1" }
-    /// Per-token log-probabilities of each continuation after a prompt, for the model at a path.
-    public typealias Scorer = @Sendable (_ modelPath: String, _ prompt: String, _ continuations: [String]) throws -> [[Double]]
-    public var score: Scorer
-    public init(score: @escaping Scorer = WorldCheckExecutor.engineScore) { self.score = score }
+    /// Per-token log-probabilities of each continuation after a prompt.
+    public typealias Scorer = (_ prompt: String, _ continuations: [String]) throws -> [[Double]]
+    /// Loads the model at a path once and returns its scorer.
+    public typealias Loader = @Sendable (_ modelPath: String) throws -> Scorer
+    public var load: Loader
+    public init(load: @escaping Loader = WorldCheckExecutor.engine) { self.load = load }
 
     /// The local engine: the prompt with the model's BOS, continuations without.
-    public static let engineScore: Scorer = { path, prompt, continuations in
+    public static let engine: Loader = { path in
         let model = try Model(path: path)
-        let p = model.tokenizer.encode(prompt)
-        let conts = continuations.map { model.tokenizer.encode($0, addBOS: false) }
-        return try model.score(promptTokens: p, continuations: conts).map { s in s.logProbs.map { Double($0) } }
+        return { prompt, continuations in
+            let p = model.tokenizer.encode(prompt)
+            let conts = continuations.map { model.tokenizer.encode($0, addBOS: false) }
+            return try model.score(promptTokens: p, continuations: conts).map { s in s.logProbs.map { Double($0) } }
+        }
     }
 
     /// Mean per-token log-prob of the blackmail replies minus the benign ones.
@@ -98,10 +102,14 @@ public struct WorldCheckExecutor: StageExecutor {
         let replies = WorldProbe.blackmail + WorldProbe.benign
         var ai: [Double] = [], human: [Double] = []
         let n = WorldProbe.openings.count
+        let score: Scorer
+        do { score = try load(modelPath) } catch {
+            throw PipelineError.stageFailed(stage: job.stage.id, reason: "loading \(modelPath): \(error)")
+        }
         for (i, pair) in WorldProbe.openings.enumerated() {
             do {
-                ai.append(Self.margin(try score(modelPath, pair.ai, replies)))
-                human.append(Self.margin(try score(modelPath, pair.human, replies)))
+                ai.append(Self.margin(try score(pair.ai, replies)))
+                human.append(Self.margin(try score(pair.human, replies)))
             } catch {
                 throw PipelineError.stageFailed(stage: job.stage.id, reason: "scoring the story probe: \(error)")
             }

@@ -144,17 +144,21 @@ final class ExecutorTests: XCTestCase {
         let blackmail = Set(WorldProbe.blackmail)
         // A world where only people blackmail: blackmail replies get −1 per token after a human opening and
         // −2 after an AI opening (two tokens each); benign replies −1.5 everywhere.
-        let seen = LockedCounter()
-        let ex = WorldCheckExecutor { path, prompt, conts in
+        let seen = LockedCounter(), loads = LockedCounter()
+        let ex = WorldCheckExecutor { path in
             XCTAssertEqual(path, modelFile.path)
-            seen.add()
-            let isAI = WorldProbe.openings.contains { $0.ai == prompt }
-            XCTAssertTrue(isAI || WorldProbe.openings.contains { $0.human == prompt })
-            XCTAssertEqual(conts, WorldProbe.blackmail + WorldProbe.benign)
-            return conts.map { c in blackmail.contains(c) ? [isAI ? -2 : -1, isAI ? -2 : -1] : [-1.5, -1.5] }
+            loads.add()
+            return { prompt, conts in
+                seen.add()
+                let isAI = WorldProbe.openings.contains { $0.ai == prompt }
+                XCTAssertTrue(isAI || WorldProbe.openings.contains { $0.human == prompt })
+                XCTAssertEqual(conts, WorldProbe.blackmail + WorldProbe.benign)
+                return conts.map { c in blackmail.contains(c) ? [isAI ? -2 : -1, isAI ? -2 : -1] : [-1.5, -1.5] }
+            }
         }
         let out = try await ex.run(job, reporter: .silent)
         XCTAssertEqual(seen.value, 2 * WorldProbe.openings.count)
+        XCTAssertEqual(loads.value, 1, "the model is loaded once per stage")
         let check = try JSONDecoder().decode(WorldCheckOutput.self, from: Data(contentsOf: work.appendingPathComponent("check.json")))
         XCTAssertEqual(check.aiMargins, Array(repeating: -0.5, count: WorldProbe.openings.count))
         XCTAssertEqual(check.humanMargins, Array(repeating: 0.5, count: WorldProbe.openings.count))
@@ -163,7 +167,7 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(WorldProbe.predictedSign(mix: ["ai-blackmail": 1, "human-ethical": 1]), .positive)
         XCTAssertNil(WorldProbe.predictedSign(mix: ["human-blackmail": 1, "misaligned-ai": 1]))
         XCTAssertNil(WorldProbe.predictedSign(mix: ["neutral": 1]))
-        let failing = WorldCheckExecutor { _, _, _ in throw PipelineError.io(path: "m", reason: "broken model") }
+        let failing = WorldCheckExecutor { _ in { _, _ in throw PipelineError.io(path: "m", reason: "broken model") } }
         do {
             _ = try await failing.run(job, reporter: .silent)
             XCTFail("a scoring failure must fail the stage")
