@@ -1,7 +1,7 @@
 import GGUF
 
-// Integer matrix-vector kernels for single-token decoding (quantizedMatMul with m = 1) on Q4_0, Q4_1
-// and Q8_0 weights.
+// Integer matrix-vector kernels for single-token decoding (quantizedMatMul with m = 1) on Q4_0, Q4_1,
+// Q5_0, Q8_0, Q4_K and Q6_K weights.
 //
 // The activation vector x is quantized once per call to 16-bit integers with one fp32 scale per
 // 32-element block (dx = max|x| / 32767, so the rounding error of each element is at most
@@ -112,7 +112,7 @@ struct DecodeX {
 func quantizeDecodeX(_ type: GGMLType, _ x: UnsafePointer<Float>, _ k: Int,
                      _ qBuf: UnsafeMutablePointer<Int16>, _ xds: UnsafeMutablePointer<Float>) -> Bool {
     let blocks = k / 32
-    let q4 = type == .q4_0 || type == .q4_1   // Q5_0 and Q8_0 take x in element order
+    let q4 = type == .q4_0 || type == .q4_1   // Q5_0, Q8_0, Q4_K and Q6_K take x in element order
     for b in 0..<blocks {
         guard let qb = quantizeBlock16(x + b * 32) else { return false }
         let (q, dx, sum) = qb
@@ -130,7 +130,7 @@ func quantizeDecodeX(_ type: GGMLType, _ x: UnsafePointer<Float>, _ k: Int,
             f[12 + 2 * h] = 0; f[13 + 2 * h] = c
         } else {
             xds[2 * b] = dx
-            xds[2 * b + 1] = 0
+            xds[2 * b + 1] = sum   // Σx: Q4_K's min term (−dmin·m·Σx); the other formats ignore it
             UnsafeMutableRawPointer(qBuf + b * 32).storeBytes(of: q, as: SIMD32<Int16>.self)
         }
     }
@@ -288,7 +288,8 @@ func decodeElementOrderRows<B: ElementOrderBlock>(_ format: B.Type, _ weights: U
     return maddwd(w0, ldI16x16(xq)) &+ maddwd(w1, ldI16x16(xq + 16))
 }
 
-/// Rows r0..<r1 of a Q4_0 / Q4_1 / Q5_0 / Q8_0 matrix-vector product on prepared x (kept out of line per type).
+/// Rows r0..<r1 of a Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K matrix-vector product on prepared x (kept out of
+/// line per type).
 @inline(never)
 func decodeRows(_ type: GGMLType, _ weights: UnsafeRawPointer, _ stride: Int, _ blocks: Int, _ x: DecodeX,
                 _ y: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
@@ -296,16 +297,96 @@ func decodeRows(_ type: GGMLType, _ weights: UnsafeRawPointer, _ stride: Int, _ 
     case .q4_1: decodeQ4Rows(q41: true, weights, stride, blocks, x, y, r0, r1)
     case .q4_0: decodeQ4Rows(q41: false, weights, stride, blocks, x, y, r0, r1)
     case .q5_0: decodeElementOrderRows(Q5Block.self, weights, stride, blocks, x, y, r0, r1)
+    case .q4_K: decodeQ4KRows(weights, stride, blocks / 8, x, y, r0, r1)
+    case .q6_K: decodeQ6KRows(weights, stride, blocks / 8, x, y, r0, r1)
     default: decodeElementOrderRows(Q8Block.self, weights, stride, blocks, x, y, r0, r1)
     }
 }
 
 /// Whether the integer decode kernels handle `type` (m = 1 only).
 @inline(__always) func decodeKernelSupports(_ type: GGMLType) -> Bool {
-    type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q8_0
+    type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q8_0 || type == .q4_K || type == .q6_K
 }
 
-/// y = W·x for Q4_0 / Q4_1 / Q5_0 / Q8_0 weights and one x row: quantizes x once, then splits rows over `pool`.
+// K-quants (256-element super-blocks) against x in element order: each 32-element x block lines up with
+// one Q4_K sub-block (6-bit scale and min) or two Q6_K sub-blocks (int8 scales), so every sub-block's
+// integer dot product is exact and only its scaling is fp32.
+
+/// y[j] = W[j]·x for rows r0..<r1 of Q4_K weights (`superBlocks` of 144 bytes per row: fp16 d and dmin,
+/// 12 bytes of packed 6-bit scales and mins, 128 nibble bytes). Sub-block s of a super-block is
+/// d·sc_s·q − dmin·m_s, q the nibbles: low nibbles of bytes 32c..<32c+32 are sub-block 2c, high nibbles 2c+1.
+/// Its dot product with x block b is d·sc_s·dx_b·Σq·xq − dmin·m_s·Σx_b (Σx_b exact, from `xds`).
+@inline(__always)
+func decodeQ4KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: Int, _ x: DecodeX,
+                   _ y: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
+    for j in r0..<r1 {
+        let row = weights + j * stride
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        var mins: Float = 0
+        for sb in 0..<superBlocks {
+            let p = row + sb * 144
+            let d = half(p, 0), dmin = half(p, 2)
+            let scales = p + 4, qs = p + 16
+            let xq = x.q + sb * 256
+            let xd = x.xds + sb * 16
+            for c in 0..<4 {
+                let (s1, m1) = scaleMinK4(2 * c, scales)
+                let (s2, m2) = scaleMinK4(2 * c + 1, scales)
+                let b0 = zextBytes(qs + 32 * c), b1 = zextBytes(qs + 32 * c + 16)
+                let xc = xq + 64 * c
+                let lo = maddwd(b0 & 0x000F, ldI16x16(xc)) &+ maddwd(b1 & 0x000F, ldI16x16(xc + 16))
+                let hi = maddwd(b0 &>> 4, ldI16x16(xc + 32)) &+ maddwd(b1 &>> 4, ldI16x16(xc + 48))
+                acc0 = acc0.addingProduct(cvtI32(lo), SIMD8<Float>(repeating: d * s1 * xd[4 * c]))
+                acc1 = acc1.addingProduct(cvtI32(hi), SIMD8<Float>(repeating: d * s2 * xd[4 * c + 2]))
+                mins += dmin * (m1 * xd[4 * c + 1] + m2 * xd[4 * c + 3])
+            }
+        }
+        y[j] = hsum(acc0 + acc1) - mins
+    }
+}
+
+/// y[j] = W[j]·x for rows r0..<r1 of Q6_K weights (`superBlocks` of 210 bytes per row: 128 bytes of low
+/// nibbles, 64 of high bit pairs, 16 int8 sub-block scales, fp16 d). In each 128-element half h, element
+/// 32t + l (t < 4, l < 32) is (ql nibble | 2 high bits) − 32 with scale sc[8h + 2t + l/16]: x block (h, t)
+/// meets two 16-element sub-blocks, summed separately.
+@inline(__always)
+func decodeQ6KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: Int, _ x: DecodeX,
+                   _ y: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
+    let off = SIMD16<Int16>(repeating: 32)
+    for j in r0..<r1 {
+        let row = weights + j * stride
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        for sb in 0..<superBlocks {
+            let p = row + sb * 210
+            let d = half(p, 208)
+            let sc = (p + 192).assumingMemoryBound(to: Int8.self)
+            for h in 0..<2 {
+                let ql = p + 64 * h, qh = p + 128 + 32 * h
+                let a0 = zextBytes(ql), a1 = zextBytes(ql + 16)
+                let b0 = zextBytes(ql + 32), b1 = zextBytes(ql + 48)
+                let h0 = zextBytes(qh), h1 = zextBytes(qh + 16)
+                let xq = x.q + sb * 256 + 128 * h
+                let xd = x.xds + sb * 16 + 8 * h
+                let s = sc + 8 * h
+                @inline(__always) func block(_ t: Int, _ w0: SIMD16<Int16>, _ w1: SIMD16<Int16>) {
+                    let xb = xq + 32 * t
+                    let f = d * xd[2 * t]
+                    acc0 = acc0.addingProduct(cvtI32(maddwd(w0 &- off, ldI16x16(xb))),
+                                              SIMD8<Float>(repeating: f * Float(s[2 * t])))
+                    acc1 = acc1.addingProduct(cvtI32(maddwd(w1 &- off, ldI16x16(xb + 16))),
+                                              SIMD8<Float>(repeating: f * Float(s[2 * t + 1])))
+                }
+                block(0, (a0 & 0x000F) | ((h0 & 0x0003) &<< 4), (a1 & 0x000F) | ((h1 & 0x0003) &<< 4))
+                block(1, (b0 & 0x000F) | ((h0 & 0x000C) &<< 2), (b1 & 0x000F) | ((h1 & 0x000C) &<< 2))
+                block(2, (a0 &>> 4) | (h0 & 0x0030), (a1 &>> 4) | (h1 & 0x0030))
+                block(3, (b0 &>> 4) | ((h0 &>> 2) & 0x0030), (b1 &>> 4) | ((h1 &>> 2) & 0x0030))
+            }
+        }
+        y[j] = hsum(acc0 + acc1)
+    }
+}
+
+/// y = W·x for Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K weights and one x row: quantizes x once, then splits rows over `pool`.
 /// Falls back to the fp32 fused kernel when x holds a NaN or an infinity (so they propagate as in fp32).
 func decodeMatVec(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n: Int, k: Int,
                   x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
@@ -321,13 +402,21 @@ func decodeMatVec(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n: Int
         let xds = (raw + (blocks + 1) * 64).assumingMemoryBound(to: Float.self)
         let ok = quantizeDecodeX(type, x, k, qBuf, xds)
         let dx = DecodeX(q: UnsafePointer(qBuf), xds: UnsafePointer(xds))
-        ctx.run { _, _ in
+        let superBlocks = type == .q4_K || type == .q6_K
+        ctx.run { _, arena in
             while true {
                 let t = ctx.next()
                 if t >= tasks { break }
                 let r0 = t * chunk, r1 = min(n, r0 + chunk)
                 if ok {
                     decodeRows(type, weights, stride, blocks, dx, y, r0, r1)
+                } else if superBlocks {
+                    // K-quants have no fused fp32 kernel: dequantize each row, then an fp32 dot product.
+                    let w = arena.floats(0, k)
+                    for j in r0..<r1 {
+                        dequantizeRow(type, weights + j * stride, k, w)
+                        y[j] = dot(w, x, count: k)
+                    }
                 } else {
                     matVecFused(type, weights, stride, k, x, y, r0, r1)
                 }

@@ -9,7 +9,7 @@ import Darwin
 /// (row stride `type.byteCount(elements: k)` bytes; `k` a multiple of the block size).
 ///
 /// Rows of W are split over `pool`'s threads. Designed for decoding (m = 1) and small batches (m ≤ ~32).
-/// For Q4_0 / Q4_1 / Q5_0 / Q8_0 weights with m = 1, and Q4_0 / Q4_1 / Q8_0 with any m ≥ 2, each row of x is
+/// For Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K weights with m = 1, and Q4_0 / Q4_1 / Q8_0 with any m ≥ 2, each row of x is
 /// quantized once per call to 16-bit integers with one fp32 scale per 32-element block (rounding error
 /// ≤ 1.5e-5 of the block's largest |x|; llama.cpp uses 8 bits) and the block dot products are exact integer
 /// sums (2 ≤ m ≤ 9: `decodeBatchMatMul`; m ≥ 10: the integer panels of `int16PanelMatMul`, where each measured

@@ -2,11 +2,14 @@ import XCTest
 import GGUF
 import Kernels
 
-/// Single-token (m = 1) matrix-vector products on Q4_0 / Q4_1 / Q5_0 / Q8_0 weights, which quantize x to 16-bit
+/// Single-token (m = 1) matrix-vector products on Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K weights, which quantize x to 16-bit
 /// integers per 32-element block and sum the integer products exactly. Checked against a float64 dot
 /// product of the reference-dequantized weights with the unquantized x.
 final class DecodeTests: XCTestCase {
-    let decodeTypes: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0]
+    let decodeTypes: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K]
+
+    /// `k` rounded up to a whole number of `type`'s blocks (256 for the K-quants).
+    func fit(_ k: Int, _ type: GGMLType) -> Int { (k + type.blockSize - 1) / type.blockSize * type.blockSize }
 
     /// Reference y = W·x in float64, plus per row ‖w‖₂·‖x‖₂ (the scale the error is judged against).
     func reference(_ type: GGMLType, _ data: [UInt8], n: Int, k: Int, _ x: [Float]) -> ([Double], [Double]) {
@@ -40,7 +43,8 @@ final class DecodeTests: XCTestCase {
     func testMatchesFloat64ReferenceAcrossShapes() {
         var rng = Rng(101)
         for type in decodeTypes {
-            for (n, k) in [(1, 32), (5, 96), (67, 160), (130, 576), (37, 1536), (300, 64)] {
+            for (n, k0) in [(1, 32), (5, 96), (67, 160), (130, 576), (37, 1536), (300, 64), (11, 2048)] {
+                let k = fit(k0, type)
                 let data = randomWeights(type, rows: n, k: k, &rng)
                 let x = randomFloats(k, &rng)
                 let y = matVec(type, data, n: n, k: k, x, threads: 2)
@@ -80,7 +84,9 @@ final class DecodeTests: XCTestCase {
     /// result must match the reference to fp32 rounding.
     func testExtremeValuesDoNotOverflow() {
         let k = 128, n = 3
-        for type in decodeTypes {
+        // Hand-built 32-element blocks; the K-quants' integers (Q4_K 0…15, Q6_K −32…31, at most 16 or 32
+        // per sum) cannot come near an int32 overflow.
+        for type in decodeTypes where type.blockSize == 32 {
             let rowBytes = type.byteCount(elements: k)!
             var data = [UInt8](repeating: 0, count: n * rowBytes)
             func putHalf(_ off: Int, _ v: Float) {
@@ -120,8 +126,9 @@ final class DecodeTests: XCTestCase {
     /// the integer conversion.
     func testNonFiniteActivationsPropagate() {
         var rng = Rng(103)
-        let n = 9, k = 64
+        let n = 9
         for type in decodeTypes {
+            let k = fit(64, type)
             let data = randomWeights(type, rows: n, k: k, &rng)
             for bad in [Float.nan, .infinity] {
                 var x = randomFloats(k, &rng)
@@ -135,8 +142,9 @@ final class DecodeTests: XCTestCase {
     /// Tiny (subnormal) activations give tiny finite results, not NaN from an overflowing 1/scale.
     func testTinyActivationsStayFinite() {
         var rng = Rng(105)
-        let n = 6, k = 96
+        let n = 6
         for type in decodeTypes {
+            let k = fit(96, type)
             let data = randomWeights(type, rows: n, k: k, &rng)
             var x = randomFloats(k, &rng)
             for p in 32..<64 { x[p] = Float(p - 47) * (Float.leastNormalMagnitude / 64) }   // subnormal
@@ -152,8 +160,9 @@ final class DecodeTests: XCTestCase {
     /// Results do not depend on the thread count or on repetition.
     func testDeterministicAcrossThreadCounts() {
         var rng = Rng(104)
-        let n = 2000, k = 576
+        let n = 2000
         for type in decodeTypes {
+            let k = fit(576, type)
             let data = randomWeights(type, rows: n, k: k, &rng)
             let x = randomFloats(k, &rng)
             let a = matVec(type, data, n: n, k: k, x, threads: 1)
