@@ -235,13 +235,22 @@ public final class Model: @unchecked Sendable {
             }
             row0 += item.tokens.count
         }
+        // One-token items forked from the same prompt read its keys as one matrix (see
+        // `SharedPrefixGroup`); the rest run per item.
+        let (shared, alone) = SharedPrefixGroup.partition(decoding, batch: batch, layer: layer, window: window)
+        let sharedUnits = SharedPrefixGroup.units(shared, kvHeads: c.kvHeadCount, threads: pool.threadCount)
         // One-token items KV-head-major: consecutive units read the same head's slice of the cache, which
         // forked streams share (their prompt), so it stays in cache while every stream passes over it.
         for g in 0..<c.kvHeadCount {
-            for d in decoding { units.append(Unit(item: d.item, row0: d.row0, head: g)) }
+            for d in alone { units.append(Unit(item: d.item, row0: d.row0, head: g)) }
         }
         let scaleQ = c.attentionScale
-        pool.parallelFor(units.count) { ui in
+        pool.parallelFor(units.count + sharedUnits.count) { ui in
+            if ui >= units.count {
+                let su = sharedUnits[ui - units.count]
+                shared[su.group].attend(kvHead: su.kvHead, streams: su.streams, config: c, q: q, out: out, pool: pool)
+                return
+            }
             let u = units[ui]
             let seq = batch[u.item].sequence
             let n = batch[u.item].tokens.count

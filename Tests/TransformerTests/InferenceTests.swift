@@ -33,6 +33,33 @@ final class InferenceTests: XCTestCase {
         }
     }
 
+    /// Streams forked from one prompt and decoded in one batch (their shared prompt read as one matrix per
+    /// KV head) give the logits each gives decoded alone: streams whose own parts differ in length, and on
+    /// Gemma a prompt past the 512-token sliding window (local layers share only the window's part).
+    func testForkedStreamsDecodeTogetherAsAlone() throws {
+        let text = try String(contentsOf: Reference.directory.appendingPathComponent("prompt512.txt"), encoding: .utf8)
+        for (alias, promptLength) in [("smollm2-135m-instruct", 60), ("gemma3-270m", 600)] {
+            let model = try Models.load(alias)
+            let ids = Array(model.tokenizer.encode(text + " " + text).prefix(promptLength + 8))
+            let prompt = model.newSequence()
+            try model.forward([(prompt, Array(ids.prefix(promptLength)), .none)])
+            let together = (0..<4).map { _ in prompt.fork() }, alone = (0..<4).map { _ in prompt.fork() }
+            // Stream 0 first takes two tokens of its own, so its own part is longer than the others'.
+            for s in [together[0], alone[0]] { try model.forward([(s, Array(ids[promptLength..<(promptLength + 2)]), .none)]) }
+            for step in 0..<2 {
+                let next = (0..<4).map { ids[promptLength + 2 + $0 + step] }
+                let batch = try model.forward((0..<4).map { (together[$0], [next[$0]], LogitRequest.last) })
+                for i in 0..<4 {
+                    let one = try model.forward([(alone[i], [next[i]], .last)])
+                    XCTAssertLessThan(maxAbsDiff(batch.rowArray(batch.rowsOfItem[i].lowerBound), one.rowArray(0)), 3e-2,
+                                      "\(alias) step \(step) stream \(i)")
+                    XCTAssertEqual(Sampler.argmax(batch.row(batch.rowsOfItem[i].lowerBound)), Sampler.argmax(one.row(0)),
+                                   "\(alias) step \(step) stream \(i) argmax")
+                }
+            }
+        }
+    }
+
     /// Feeding a text in pieces through the cache (prompt, then one token at a time) matches one pass.
     func testIncrementalDecodingMatchesFullPass() throws {
         for alias in ["smollm2-135m-instruct", "gemma3-270m"] {
