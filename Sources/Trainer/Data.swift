@@ -122,9 +122,12 @@ public struct TokenRows: Sendable, Equatable {
     public var length: Int
     public var inputs: [[Int32]]
     public var targets: [[Int32]]
+    /// For rows of packed documents: per input position, the position in its row where its document
+    /// begins (see `TrainBatch.documentStarts`). nil when each row is one sequence (chats).
+    public var documentStarts: [[Int32]]?
 
-    public init(length: Int, inputs: [[Int32]] = [], targets: [[Int32]] = []) {
-        self.length = length; self.inputs = inputs; self.targets = targets
+    public init(length: Int, inputs: [[Int32]] = [], targets: [[Int32]] = [], documentStarts: [[Int32]]? = nil) {
+        self.length = length; self.inputs = inputs; self.targets = targets; self.documentStarts = documentStarts
     }
     /// Number of rows.
     public var count: Int { inputs.count }
@@ -136,7 +139,8 @@ public struct TokenRows: Sendable, Equatable {
         var inp: [Int32] = []; inp.reserveCapacity(rows.count * length)
         var tgt: [Int32] = []; tgt.reserveCapacity(rows.count * length)
         for r in rows { inp += inputs[r]; tgt += targets[r] }
-        return TrainBatch(rows: rows.count, length: length, inputs: inp, targets: tgt, seed: seed)
+        let starts = documentStarts.map { d in rows.flatMap { d[$0] } }
+        return TrainBatch(rows: rows.count, length: length, inputs: inp, targets: tgt, seed: seed, documentStarts: starts)
     }
 }
 
@@ -164,25 +168,45 @@ public enum DataPrep {
     /// Tokenizes documents and packs them, each followed by `separator` (normally EOS), into one stream
     /// cut into rows of `length` inputs whose targets are the next tokens. Consecutive rows overlap by one
     /// token (the last target of a row is the first input of the next); a final partial row is dropped.
+    /// The rows record where each document begins, so attention stays inside one document (a document
+    /// cut by a row boundary continues from the row's start). The separator belongs to the document it ends.
     public static func packDocuments(_ documents: [String], tokenizer: Tokenizer, length: Int) throws -> TokenRows {
         let sep = tokenizer.eosID ?? tokenizer.bosID
         var stream: [Int32] = []
+        var starts: [Int] = []
         for d in documents {
             var ids = tokenizer.encode(d, addBOS: tokenizer.addsBOS, addEOS: false, parseSpecial: false)
             if let s = sep { ids.append(s) }
+            if ids.isEmpty { continue }
+            starts.append(stream.count)
             stream += ids.map { Int32($0) }
         }
-        return try packStream(stream, length: length, what: "the documents")
+        return try packStream(stream, length: length, what: "the documents", documentStarts: starts)
     }
 
     /// Cuts a token stream into rows of `length` inputs with next-token targets (see `packDocuments`).
-    public static func packStream(_ stream: [Int32], length: Int, what: String = "the token stream") throws -> TokenRows {
+    /// `documentStarts`, when given, are the stream offsets where documents begin (ascending).
+    public static func packStream(_ stream: [Int32], length: Int, what: String = "the token stream",
+                                  documentStarts: [Int]? = nil) throws -> TokenRows {
         guard stream.count >= length + 1 else { throw DataError.tooFewTokens(what: what, tokens: stream.count, needed: length + 1) }
-        var rows = TokenRows(length: length)
+        var rows = TokenRows(length: length, documentStarts: documentStarts == nil ? nil : [])
         var start = 0
+        var next = 0   // index into documentStarts of the first document beginning after the current position
         while start + length + 1 <= stream.count {
             rows.inputs.append(Array(stream[start..<(start + length)]))
             rows.targets.append(Array(stream[(start + 1)...(start + length)]))
+            if let ds = documentStarts {
+                var row = [Int32](repeating: 0, count: length)
+                var current = 0   // the current document's start within this row (a cut document: 0)
+                for i in 0..<length {
+                    while next < ds.count && ds[next] <= start + i {
+                        current = max(0, ds[next] - start)
+                        next += 1
+                    }
+                    row[i] = Int32(current)
+                }
+                rows.documentStarts!.append(row)
+            }
             start += length
         }
         return rows

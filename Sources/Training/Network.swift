@@ -343,7 +343,7 @@ public final class TrainNetwork<S: TrainScalar> {
         let x = A.x
         let att = TrainOps.AttentionShape(batch: B, length: L, heads: c.headCount, kvHeads: c.kvHeadCount,
                                           headDim: c.headDim, valueHeadDim: c.valueHeadDim,
-                                          scale: c.attentionScale, window: nil)
+                                          scale: c.attentionScale, window: nil, documentStarts: batch.documentStarts)
         let ropeG: (cos: [S], sin: [S]) = TrainOps.ropeTable(length: L, dims: c.ropeDims, base: c.ropeBase, scale: c.ropeScale)
         let ropeL: (cos: [S], sin: [S]) = c.slidingLayers.contains(true)
             ? TrainOps.ropeTable(length: L, dims: c.ropeDims, base: c.ropeBaseLocal, scale: 1) : ropeG

@@ -171,17 +171,29 @@ public enum TrainOps {
         public var scale: Float
         /// Keys more than `window - 1` positions back are masked (sliding layers), nil for none.
         public var window: Int?
+        /// Documents packed into one row: for each (sequence b, position i), at `b·length + i`, the position
+        /// where i's document begins; keys before it are masked, so a document never attends to the one
+        /// packed before it. Non-decreasing along each row. nil: every row is one document.
+        public var documentStarts: [Int32]?
         public init(batch: Int, length: Int, heads: Int, kvHeads: Int, headDim: Int, valueHeadDim: Int,
-                    scale: Float, window: Int?) {
+                    scale: Float, window: Int?, documentStarts: [Int32]? = nil) {
+            precondition(documentStarts == nil || documentStarts!.count == batch * length,
+                         "AttentionShape: documentStarts needs one entry per position")
             self.batch = batch; self.length = length; self.heads = heads; self.kvHeads = kvHeads
             self.headDim = headDim; self.valueHeadDim = valueHeadDim; self.scale = scale; self.window = window
+            self.documentStarts = documentStarts
         }
         var qDim: Int { heads * headDim }
         var kvDim: Int { kvHeads * headDim }
         var vDim: Int { kvHeads * valueHeadDim }
         var oDim: Int { heads * valueHeadDim }
-        /// First key visible from query position i.
-        @inline(__always) func first(_ i: Int) -> Int { window.map { Swift.max(0, i - $0 + 1) } ?? 0 }
+        /// First key visible from query position i of sequence b (the window's and the document's start).
+        /// Non-decreasing in i, so a block of queries starting at r0 sees no key before `first(b, r0)`.
+        @inline(__always) func first(_ b: Int, _ i: Int) -> Int {
+            let w = window.map { Swift.max(0, i - $0 + 1) } ?? 0
+            guard let d = documentStarts else { return w }
+            return Swift.max(w, Int(d[b * length + i]))
+        }
     }
 
     /// Scratch floats `attentionForward` / `attentionBackward` need (pass at least this many, or nil).
@@ -189,7 +201,7 @@ public enum TrainOps {
         a.batch * Swift.max(a.heads, 2 * a.kvHeads) * a.length * a.length
     }
 
-    /// Causal grouped-query attention. Layout: q [batch·length, heads·headDim], k [.., kvHeads·headDim],
+    /// Causal grouped-query attention (masked further by `shape.window` and `shape.documentStarts`). Layout: q [batch·length, heads·headDim], k [.., kvHeads·headDim],
     /// v [.., kvHeads·valueHeadDim], out [.., heads·valueHeadDim]. Probabilities are not stored: the
     /// backward pass recomputes them (an L×L block per head), which keeps activation memory linear in L.
     public static func attentionForward<S: TrainScalar>(q: UnsafePointer<S>, k: UnsafePointer<S>, v: UnsafePointer<S>,
@@ -206,11 +218,11 @@ public enum TrainOps {
             let qh = q + b * L * a.qDim + h * a.headDim
             let kg = k + b * L * a.kvDim + g * a.headDim
             let vg = v + b * L * a.vDim + g * a.valueHeadDim
-            attentionProbabilities(qh, kg, a, p)
+            attentionProbabilities(qh, kg, a, b, p)
             // O = P V, block by block over only the keys a block of queries can see.
             var r0 = 0
             while r0 < L {
-                let r1 = Swift.min(L, r0 + attentionBlock), lo = a.first(r0)
+                let r1 = Swift.min(L, r0 + attentionBlock), lo = a.first(b, r0)
                 S.gemm(transA: false, transB: false, m: r1 - r0, n: a.valueHeadDim, k: r1 - lo, alpha: 1,
                        a: p + r0 * L + lo, lda: L, b: vg + lo * a.vDim, ldb: a.vDim, beta: 0,
                        c: out + (b * L + r0) * a.oDim + h * a.valueHeadDim, ldc: a.oDim, pool: serialPool)
@@ -224,19 +236,19 @@ public enum TrainOps {
     /// the blocking on short sequences; not meant to change while a pass runs.
     nonisolated(unsafe) public static var attentionBlock = 64
 
-    /// P = softmax(scale · q kᵀ) with the causal (and window) mask, zeros where masked.
+    /// P = softmax(scale · q kᵀ) for sequence b with the causal (window, document) mask, zeros where masked.
     @inline(__always)
     static func attentionProbabilities<S: TrainScalar>(_ qh: UnsafePointer<S>, _ kg: UnsafePointer<S>,
-                                                       _ a: AttentionShape, _ p: UnsafeMutablePointer<S>) {
+                                                       _ a: AttentionShape, _ b: Int, _ p: UnsafeMutablePointer<S>) {
         let L = a.length
         var r0 = 0
         while r0 < L {
-            let r1 = Swift.min(L, r0 + attentionBlock), lo = a.first(r0)
+            let r1 = Swift.min(L, r0 + attentionBlock), lo = a.first(b, r0)
             S.gemm(transA: false, transB: true, m: r1 - r0, n: r1 - lo, k: a.headDim, alpha: S(a.scale),
                    a: qh + r0 * a.qDim, lda: a.qDim, b: kg + lo * a.kvDim, ldb: a.kvDim, beta: 0,
                    c: p + r0 * L + lo, ldc: L, pool: serialPool)
             for i in r0..<r1 {
-                let row = p + i * L, first = a.first(i)
+                let row = p + i * L, first = a.first(b, i)
                 for j in lo..<first { row[j] = 0 }
                 _ = S.softmaxInPlace(row + first, count: i + 1 - first)
                 for j in (i + 1)..<r1 { row[j] = 0 }
@@ -275,10 +287,10 @@ public enum TrainOps {
                 let qh = q + b * L * a.qDim + h * a.headDim
                 let oh = out + b * L * a.oDim + h * a.valueHeadDim
                 let doh = dOut + b * L * a.oDim + h * a.valueHeadDim
-                attentionProbabilities(qh, kg, a, p)
+                attentionProbabilities(qh, kg, a, b, p)
                 var r0 = 0
                 while r0 < L {
-                    let r1 = Swift.min(L, r0 + attentionBlock), lo = a.first(r0)
+                    let r1 = Swift.min(L, r0 + attentionBlock), lo = a.first(b, r0)
                     let rows = r1 - r0, w = r1 - lo
                     let pb = p + r0 * L + lo, db = ds + r0 * L + lo
                     // dV += Pᵀ dO
@@ -291,7 +303,7 @@ public enum TrainOps {
                     // dS = P ⊙ (dP − rowsum(dO ⊙ O))
                     for i in r0..<r1 {
                         let delta = S.dot(doh + i * a.oDim, oh + i * a.oDim, count: a.valueHeadDim)
-                        let pr = p + i * L, dr = ds + i * L, first = a.first(i)
+                        let pr = p + i * L, dr = ds + i * L, first = a.first(b, i)
                         for j in lo..<first { dr[j] = 0 }
                         for j in first...i { dr[j] = pr[j] * (dr[j] - delta) }
                         for j in (i + 1)..<r1 { dr[j] = 0 }

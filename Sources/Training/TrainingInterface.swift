@@ -33,9 +33,14 @@ public struct TrainBatch: Sendable {
     public var targets: [Int32]
     /// Seed for anything random in the forward pass (LoRA dropout). Same seed, same result.
     public var seed: UInt64
+    /// Packed documents: for each position (row-major, like `inputs`) the position in its row where its
+    /// document begins. Attention never crosses into an earlier document. nil: each row is one sequence.
+    public var documentStarts: [Int32]?
 
-    public init(rows: Int, length: Int, inputs: [Int32], targets: [Int32], seed: UInt64 = 0) {
+    public init(rows: Int, length: Int, inputs: [Int32], targets: [Int32], seed: UInt64 = 0,
+                documentStarts: [Int32]? = nil) {
         self.rows = rows; self.length = length; self.inputs = inputs; self.targets = targets; self.seed = seed
+        self.documentStarts = documentStarts
     }
     /// Number of positions that carry loss.
     public var lossTokenCount: Int { targets.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) } }

@@ -83,7 +83,7 @@ enum PipelineWiring {
     /// Trainer target (compiled in when this target depends on Trainer).
     static func executors() -> ExecutorSet {
         #if canImport(Trainer)
-        return ExecutorSet.standard(trainer: TrainRunTrainer(), trainerVersion: "trainrun/2",
+        return ExecutorSet.standard(trainer: TrainRunTrainer(), trainerVersion: "trainrun/3",
                                     tokenizer: BPETokenizerMaker(), tokenizerVersion: "bpe/1",
                                     report: AnalysisReportExecutor())
         #else

@@ -45,6 +45,14 @@ final class DataTests: XCTestCase {
             XCTAssertEqual(rows.targets[r], Array(Int32(5 * r + 1)..<Int32(5 * r + 6)))
         }
         XCTAssertThrowsError(try DataPrep.packStream([1, 2], length: 5))
+        XCTAssertNil(rows.documentStarts)
+        XCTAssertNil(rows.batch([0, 1]).documentStarts)
+        // Documents beginning at 0, 3, 4 and 12: within each row, each position's document start (a
+        // document cut by a row boundary starts at the row's position 0).
+        let docs = try DataPrep.packStream(stream, length: 5, documentStarts: [0, 3, 4, 12])
+        XCTAssertEqual(docs.inputs, rows.inputs)
+        XCTAssertEqual(docs.documentStarts, [[0, 0, 0, 3, 4], [0, 0, 0, 0, 0], [0, 0, 2, 2, 2], [0, 0, 0, 0, 0]])
+        XCTAssertEqual(docs.batch([2, 0]).documentStarts, [0, 0, 2, 2, 2, 0, 0, 0, 3, 4])
         let items = Array(0..<200)
         let (tr, va) = DataPrep.split(items, validationFraction: 0.1, seed: 42)
         XCTAssertEqual(Set(tr).union(va), Set(items)); XCTAssertTrue(Set(tr).isDisjoint(with: va))

@@ -113,10 +113,14 @@ final class GradientTests: XCTestCase {
     func testAttentionOpGradient() {
         let pool = ThreadPool(threads: 1)
         defer { TrainOps.attentionBlock = 64 }
-        for (window, block) in [(nil, 64), (2, 64), (nil, 2), (2, 3), (3, 1)] as [(Int?, Int)] {
+        // Document starts: sequence 0 holds documents [0, 2) and [2, 5); sequence 1 continues a cut
+        // document at 0 and starts one at 4.
+        let docs: [Int32] = [0, 0, 2, 2, 2, 0, 0, 0, 0, 4]
+        for (window, block, starts) in [(nil, 64, nil), (2, 64, nil), (nil, 2, nil), (2, 3, nil), (3, 1, nil),
+                                        (nil, 64, docs), (nil, 2, docs), (3, 3, docs)] as [(Int?, Int, [Int32]?)] {
             TrainOps.attentionBlock = block
             let s = TrainOps.AttentionShape(batch: 2, length: 5, heads: 4, kvHeads: 2, headDim: 3, valueHeadDim: 2,
-                                            scale: 0.7, window: window)
+                                            scale: 0.7, window: window, documentStarts: starts)
             let T = 10
             var rng = TestRNG(9)
             let q = randomBuffer(T * 12, &rng), k = randomBuffer(T * 6, &rng), v = randomBuffer(T * 4, &rng)
@@ -131,13 +135,26 @@ final class GradientTests: XCTestCase {
             TrainOps.attentionBackward(q: q, k: k, v: v, out: out, dOut: w, dq: dq, dk: dk, dv: dv, shape: s, pool: pool)
             fdCheck([q, k, v], counts: [T * 12, T * 6, T * 4],
                     grads: [Array(UnsafeBufferPointer(start: dq, count: T * 12)), Array(UnsafeBufferPointer(start: dk, count: T * 6)),
-                            Array(UnsafeBufferPointer(start: dv, count: T * 4))], f: f, label: "attention window \(String(describing: window)) block \(block)")
+                            Array(UnsafeBufferPointer(start: dv, count: T * 4))], f: f,
+                    label: "attention window \(String(describing: window)) block \(block) documents \(starts != nil)")
             // Causality: a later key/value never influences an earlier output.
             _ = f()
             let before = Array(UnsafeBufferPointer(start: out, count: 8))
             k[4 * 6] += 5; v[4 * 4] += 5
             _ = f()
             XCTAssertEqual(before, Array(UnsafeBufferPointer(start: out, count: 8)))
+            guard starts != nil else { continue }
+            // Documents: positions 2…4 of sequence 0 never see its first document (keys/values 0 and 1),
+            // and sequence 1's position 4 never sees 0…3; the positions that may see them do.
+            let seen = Array(UnsafeBufferPointer(start: out, count: T * 8))
+            k[0] += 5; v[0] += 5; k[1 * 6 + 4] += 5; v[1 * 4 + 2] += 5
+            k[8 * 6] += 5; v[8 * 4 + 1] += 5
+            _ = f()
+            let after = Array(UnsafeBufferPointer(start: out, count: T * 8))
+            XCTAssertEqual(Array(seen[16..<40]), Array(after[16..<40]), "sequence 0's second document saw the first")
+            XCTAssertEqual(Array(seen[72..<80]), Array(after[72..<80]), "sequence 1's second document saw the first")
+            XCTAssertNotEqual(Array(seen[0..<16]), Array(after[0..<16]))
+            XCTAssertNotEqual(Array(seen[64..<72]), Array(after[64..<72]))
         }
     }
 
