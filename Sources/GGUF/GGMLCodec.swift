@@ -152,6 +152,8 @@ public enum GGMLCodec {
     }
 
     /// Portable software half → float conversion (used where `Float16` is unavailable, e.g. macOS on Intel).
+    /// Inlinable: the kernels call it per block on those machines.
+    @inlinable
     public static func softHalfToFloat(_ h: UInt16) -> Float {
         let sign = UInt32(h & 0x8000) << 16
         let exp = UInt32(h >> 10) & 0x1F

@@ -31,18 +31,8 @@ public func kernelsSupport(_ type: GGMLType) -> Bool {
     #endif
 }
 
-/// fp16 → fp32 by bit manipulation (handles subnormals, infinities and NaN).
-@inline(__always) func halfToFloatSoft(_ h: UInt16) -> Float {
-    let sign = UInt32(h & 0x8000) << 16
-    let exp = UInt32(h >> 10) & 0x1F
-    let mant = UInt32(h & 0x3FF)
-    if exp == 0 {
-        let v = Float(mant) * (1.0 / 16_777_216.0)
-        return sign != 0 ? -v : v
-    }
-    if exp == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mant << 13)) }
-    return Float(bitPattern: sign | ((exp + 112) << 23) | (mant << 13))
-}
+/// fp16 → fp32 by bit manipulation (handles subnormals, infinities and NaN): the GGUF codec's converter.
+@inline(__always) func halfToFloatSoft(_ h: UInt16) -> Float { GGMLCodec.softHalfToFloat(h) }
 
 @inline(__always) func half(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
     halfToFloat(p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
