@@ -272,7 +272,7 @@ func decodeElementOrderRows<B: ElementOrderBlock>(_ format: B.Type, _ weights: U
 
 /// The integer dot products of one Q5_0 block at `blk` (22 bytes: fp16 d, 32 fifth bits, 16 nibble bytes)
 /// with 32 prepared x values (8 partial sums). The low nibbles are elements 0..<16 and the high nibbles
-/// 16..<32, each with its fifth bit (bit i of qh for element i) and centred (q − 16) in 16-bit lanes.
+/// 16..<32, each with its fifth bit (bit i of qh for element i, worth 16); the weight is the 5-bit value − 16.
 @_transparent func q5BlockSums(_ blk: UnsafeRawPointer, _ xq: UnsafePointer<Int16>) -> SIMD8<Int32> {
     // Lane i tests bit i of a 16-bit half of qh.
     let bit = SIMD16<Int16>(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, -32768)
@@ -280,11 +280,11 @@ func decodeElementOrderRows<B: ElementOrderBlock>(_ format: B.Type, _ weights: U
     let q = zextBytes(blk + 6)
     let hLo = SIMD16<Int16>(repeating: Int16(truncatingIfNeeded: qh)) & bit
     let hHi = SIMD16<Int16>(repeating: Int16(truncatingIfNeeded: qh >> 16)) & bit
-    let lo = q & 0x000F, hi = q &>> 4
-    let sixteen = SIMD16<Int16>(repeating: 16)
-    // q − 16, or q itself where the fifth bit (worth 16) is set.
-    let w0 = (lo &- sixteen).replacing(with: lo, where: hLo .!= SIMD16<Int16>())
-    let w1 = (hi &- sixteen).replacing(with: hi, where: hHi .!= SIMD16<Int16>())
+    // q − 16 where the fifth bit is clear; q itself (its 16 cancels the −16) where it is set: a compare
+    // and an and-not per half, no blend.
+    let sixteen = SIMD16<Int16>(repeating: 16), zero = SIMD16<Int16>()
+    let w0 = (q & 0x000F) &- sixteen.replacing(with: zero, where: hLo .== bit)
+    let w1 = (q &>> 4) &- sixteen.replacing(with: zero, where: hHi .== bit)
     return maddwd(w0, ldI16x16(xq)) &+ maddwd(w1, ldI16x16(xq + 16))
 }
 
