@@ -245,13 +245,14 @@ public final class Model: @unchecked Sendable {
             for d in alone { units.append(Unit(item: d.item, row0: d.row0, head: g)) }
         }
         let scaleQ = c.attentionScale
-        pool.parallelFor(units.count + sharedUnits.count) { ui in
-            if ui >= units.count {
-                let su = sharedUnits[ui - units.count]
+        // The shared groups' units (the largest) go first, so the small ones fill in behind them.
+        pool.parallelFor(sharedUnits.count + units.count) { index in
+            if index < sharedUnits.count {
+                let su = sharedUnits[index]
                 shared[su.group].attend(kvHead: su.kvHead, streams: su.streams, config: c, q: q, out: out, pool: pool)
                 return
             }
-            let u = units[ui]
+            let u = units[index - sharedUnits.count]
             let seq = batch[u.item].sequence
             let n = batch[u.item].tokens.count
             let p0 = seq.length
