@@ -201,8 +201,9 @@ public enum TrainOps {
         a.batch * Swift.max(a.heads, 2 * a.kvHeads) * a.length * a.length
     }
 
-    /// Causal grouped-query attention (masked further by `shape.window` and `shape.documentStarts`). Layout: q [batch·length, heads·headDim], k [.., kvHeads·headDim],
-    /// v [.., kvHeads·valueHeadDim], out [.., heads·valueHeadDim]. Probabilities are not stored: the
+    /// Causal grouped-query attention, masked further by `shape.window` and `shape.documentStarts`.
+    /// Layout: q [batch·length, heads·headDim], k [.., kvHeads·headDim], v [.., kvHeads·valueHeadDim],
+    /// out [.., heads·valueHeadDim]. Probabilities are not stored: the
     /// backward pass recomputes them (an L×L block per head), which keeps activation memory linear in L.
     public static func attentionForward<S: TrainScalar>(q: UnsafePointer<S>, k: UnsafePointer<S>, v: UnsafePointer<S>,
                                                         out: UnsafeMutablePointer<S>, shape a: AttentionShape,
