@@ -41,7 +41,7 @@ public final class TrainModel: TrainableModel {
     }
 
     /// A trainable copy of a loaded model: every weight dequantized to fp32 (a tied output head stays
-    /// one tensor). `seed` drives the LoRA initialisation.
+    /// one tensor), LoRA adapters merged at load included. `seed` drives the LoRA initialisation.
     public init(model: Model, mode: TrainMode = .full, freezeEmbeddings: Bool = false, seed: UInt64 = 0,
                 pool: ThreadPool = .shared) throws {
         let file = model.file
@@ -49,8 +49,14 @@ public final class TrainModel: TrainableModel {
         network = try TrainNetwork<Float>(config: model.config, mode: mode, freezeEmbeddings: freezeEmbeddings,
                                           tiedOutput: model.weights.tiedOutput, hasBiases: hasBiases, pool: pool) { name, shape, dst in
             if TrainModel.initLoRA(name, shape, dst, seed) { return }
-            guard let t = file.tensor(named: name) else { throw ModelError.missingTensor(name) }
             let count = shape.reduce(1, *)
+            // Linear weights come from the engine's own matrices, so adapters merged into `model` at load
+            // are trained on, not silently dropped (norms and other vectors are never adapted).
+            if let w = model.weights.linear(named: name), w.n * w.k == count, w.type == .f32 || kernelsSupport(w.type) {
+                w.copyFloats(into: dst, pool: pool)
+                return
+            }
+            guard let t = file.tensor(named: name) else { throw ModelError.missingTensor(name) }
             guard t.elementCount == count else { throw ModelError.badTensorShape(name: name, expected: shape, found: t.shape) }
             if kernelsSupport(t.type), t.type.byteCount(elements: t.rowLength) != nil {
                 let raw = file.rawData(for: t)

@@ -155,8 +155,9 @@ final class OwnedFloats {
 }
 
 extension ModelWeights {
-    /// The linear weight called `name` (GGUF name), if the engine holds one under that name.
-    func linear(named name: String) -> LinearWeight? {
+    /// The linear weight called `name` (GGUF name), if the engine holds one under that name (after any
+    /// adapters merged at load: the merged matrix).
+    public func linear(named name: String) -> LinearWeight? {
         if name == "token_embd.weight" { return tokenEmbedding }
         if name == "output.weight" { return tiedOutput ? nil : output }
         for l in layers {

@@ -49,6 +49,16 @@ public final class LinearWeight: @unchecked Sendable {
     /// True once the fp32 copy exists.
     public var hasDenseCopy: Bool { lock.lock(); defer { lock.unlock() }; return dense != nil }
 
+    /// Writes the weights as fp32, `n` rows of `k`, into `dst`: the matrix the engine multiplies by, so a
+    /// LoRA adapter merged at load is included. The type must be one the kernels read (`kernelsSupport`).
+    public func copyFloats(into dst: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+        if type == .f32 {
+            dst.update(from: raw.assumingMemoryBound(to: Float.self), count: n * k)
+        } else {
+            dequantizeRows(type: type, weights: raw, k: k, rowStart: 0, rowCount: n, into: dst, pool: pool)
+        }
+    }
+
     /// y[m][n] = x[m][k] · Wᵀ.
     func apply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         if m <= LinearWeight.quantizedRowLimit && type != .f32 {

@@ -177,9 +177,7 @@ public struct TrainRunTrainer: PipelineTrainer {
     func finish(_ s: TrainSettings, output: String) throws {
         let fm = FileManager.default
         if fm.fileExists(atPath: output) { try fm.removeItem(atPath: output) }
-        // TrainRun writes the trained model itself, LoRA merged in by the trained network (reloading the
-        // base with the adapter and exporting a TrainModel of it would export the base: TrainModel(model:)
-        // reads the file's weights, not adapters merged at load).
+        // TrainRun writes the trained model itself, LoRA merged in by the trained network.
         try fm.moveItem(atPath: s.out + "/model.gguf", toPath: output)
     }
 

@@ -309,8 +309,14 @@ final class ExportTests: XCTestCase {
         let merged = exportTempPath("smol-f16")
         defer { for p in [adapter, merged] { try? FileManager.default.removeItem(atPath: p) } }
         try exportLoRAAdapter(model: tm, base: base.file, to: adapter, alpha: lora.alpha)
-        let ours = try engineLogits(try Model(path: basePath, adapters: [(adapter, 1)]), ids)
+        let adapted = try Model(path: basePath, adapters: [(adapter, 1)])
+        let ours = try engineLogits(adapted, ids)
         XCTAssertLessThan(maxAbsDiff(ours, pre), 2e-2, "base + adapter in our engine = the trainable model")
+        // A trainable copy of the adapted model starts from the merged weights, not the file's.
+        let again = try TrainModel(model: adapted, seed: 1)
+        let flatAgain = try again.logits(TrainBatch(rows: 1, length: T, inputs: ids.map(Int32.init), targets: Array(repeating: -1, count: T)))
+        XCTAssertLessThan(meanAbsDiff((0..<T).map { Array(flatAgain[($0 * V)..<(($0 + 1) * V)]) }, pre), 1e-3,
+                          "TrainModel(model:) keeps adapters merged at load")
 
         try exportGGUF(model: tm, base: base.file, to: merged, type: .f16)
         let mergedOurs = try engineLogits(try Model(path: merged), ids)
