@@ -386,46 +386,32 @@ func decodeQ6KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: In
     }
 }
 
-/// y = W·x for Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K weights and one x row: quantizes x once, then splits rows over `pool`.
-/// Falls back to the fp32 fused kernel when x holds a NaN or an infinity (so they propagate as in fp32).
+/// y = W·x for Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K weights and one x row: quantizes x once, then splits
+/// rows over `pool`. Returns false, having written nothing, if x holds a NaN or an infinity (the caller's
+/// fp32 path then propagates them, as `decodeBatchMatMul` and `int16PanelMatMul` do).
 func decodeMatVec(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n: Int, k: Int,
-                  x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+                  x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, pool: ThreadPool) -> Bool {
     let blocks = k / 32
     // Rows per task: a multiple of 4, about 8 tasks per thread, at least 16 rows.
     let P = n * k < 1 << 15 ? 1 : pool.threadCount
     var chunk = max(16, n / (P * 8))
     chunk = (chunk + 3) & ~3
     let tasks = (n + chunk - 1) / chunk
-    let body: (ParallelContext) -> Void = { ctx in
+    let body: (ParallelContext) -> Bool = { ctx in
         let raw = ctx.shared.bytes(5, (blocks + 1) * 64 + (blocks + 1) * 32)
         let qBuf = raw.assumingMemoryBound(to: Int16.self)
         let xds = (raw + (blocks + 1) * 64).assumingMemoryBound(to: Float.self)
-        let ok = quantizeDecodeX(type, x, k, qBuf, xds)
+        if !quantizeDecodeX(type, x, k, qBuf, xds) { return false }
         let dx = DecodeX(q: UnsafePointer(qBuf), xds: UnsafePointer(xds))
-        let superBlocks = type == .q4_K || type == .q6_K
-        ctx.run { _, arena in
+        ctx.run { _, _ in
             while true {
                 let t = ctx.next()
                 if t >= tasks { break }
                 let r0 = t * chunk, r1 = min(n, r0 + chunk)
-                if ok {
-                    decodeRows(type, weights, stride, blocks, dx, y, r0, r1)
-                } else if superBlocks {
-                    // K-quants have no fused fp32 kernel: dequantize each row, then an fp32 dot product.
-                    let w = arena.floats(0, k)
-                    for j in r0..<r1 {
-                        dequantizeRow(type, weights + j * stride, k, w)
-                        y[j] = dot(w, x, count: k)
-                    }
-                } else {
-                    matVecFused(type, weights, stride, k, x, y, r0, r1)
-                }
+                decodeRows(type, weights, stride, blocks, dx, y, r0, r1)
             }
         }
+        return true
     }
-    if P == 1 {
-        body(serialContext())
-    } else {
-        pool.withParallel(body)
-    }
+    return P == 1 ? body(serialContext()) : pool.withParallel(body)
 }

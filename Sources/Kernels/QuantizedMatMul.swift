@@ -44,8 +44,8 @@ public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k
         quantizedMatMulPanels(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool)
         return
     }
-    if m == 1 && decodeKernelSupports(type) {
-        decodeMatVec(type: type, weights: weights, stride: stride, n: n, k: k, x: x, y: y, pool: pool)
+    if m == 1 && decodeKernelSupports(type),
+       decodeMatVec(type: type, weights: weights, stride: stride, n: n, k: k, x: x, y: y, pool: pool) {
         return
     }
     let fused = m == 1 && (type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q5_1 || type == .q8_0)
