@@ -10,12 +10,11 @@ import Kernels
 /// over each row's full width (shared plus own), so the result equals the per-stream path up to fp32
 /// summation order.
 struct SharedPrefixGroup {
-    /// The run of cached positions every member reads first.
+    /// The run of cached positions every member reads first; it starts at their first visible position.
     let prefix: KVSequence.Segment
-    /// First visible position of every member (they share `prefix`, which starts there).
-    let lo: Int
     struct Member {
-        /// The member's (single) row in the batch's activations.
+        /// The member's index in the batch, and its (single) row in the batch's activations.
+        var item: Int
         var row0: Int
         /// Its remaining cache runs, after `prefix`.
         var rest: [KVSequence.Segment]
@@ -36,7 +35,6 @@ struct SharedPrefixGroup {
         struct Key: Hashable { var keys: UnsafeMutablePointer<Float>; var start: Int; var count: Int }
         var index: [Key: Int] = [:]
         var groups: [SharedPrefixGroup] = []
-        var candidates: [(item: Int, row0: Int, group: Int)] = []
         var alone: [(item: Int, row0: Int)] = []
         for d in decoding {
             let seq = batch[d.item].sequence
@@ -47,18 +45,16 @@ struct SharedPrefixGroup {
             let first = segs[0]
             let key = Key(keys: first.keys, start: first.start, count: first.count)
             let rest = Array(segs.dropFirst())
-            let member = Member(row0: d.row0, rest: rest, restCount: rest.reduce(0) { $0 + $1.count })
+            let member = Member(item: d.item, row0: d.row0, rest: rest, restCount: rest.reduce(0) { $0 + $1.count })
             if let g = index[key] {
                 groups[g].members.append(member)
-                candidates.append((d.item, d.row0, g))
             } else {
                 index[key] = groups.count
-                candidates.append((d.item, d.row0, groups.count))
-                groups.append(SharedPrefixGroup(prefix: first, lo: lo, members: [member]))
+                groups.append(SharedPrefixGroup(prefix: first, members: [member]))
             }
         }
         // A "group" of one gains nothing: it runs alone.
-        for c in candidates where groups[c.group].members.count < 2 { alone.append((c.item, c.row0)) }
+        for g in groups where g.members.count < 2 { alone += g.members.map { ($0.item, $0.row0) } }
         return (groups.filter { $0.members.count >= 2 }, alone)
     }
 
@@ -110,7 +106,7 @@ struct SharedPrefixGroup {
             for sg in member.rest {
                 attentionScores(q: qs + i * group * hd, qStride: hd, rows: group, headDim: hd,
                                 keys: sg.keys + kvHead * hd, keyStride: c.kvDim, count: sg.count,
-                                scale: c.attentionScale, into: base + (sg.start - lo), ldScores: ld)
+                                scale: c.attentionScale, into: base + (sg.start - prefix.start), ldScores: ld)
             }
             for r in 0..<group { _ = softmax(base + r * ld, count: shared + member.restCount) }
         }
@@ -119,7 +115,7 @@ struct SharedPrefixGroup {
         for (i, m) in streams.enumerated() {
             let member = members[m]
             for sg in member.rest {
-                attentionWeightedSum(weights: scores + i * group * ld + (sg.start - lo), ldWeights: ld, rows: group,
+                attentionWeightedSum(weights: scores + i * group * ld + (sg.start - prefix.start), ldWeights: ld, rows: group,
                                      values: sg.values + kvHead * vhd, valueStride: c.vDim, count: sg.count,
                                      valueDim: vhd, into: o + i * group * vhd, outStride: vhd, accumulate: true)
             }
