@@ -5,7 +5,8 @@ import GGUF
 //
 // The fp32 panel kernel is FMA-bound at 16 rows: 8 multiply-adds per instruction. `vpmaddwd` does 16
 // (two 16-bit products summed into each 32-bit lane), so here both operands are 16-bit integers:
-//  - x is quantized once per call, one fp32 scale per row and 32-element block (dx = max|x| / 32767, the
+//  - x is quantized once per call (once per group of matrices that share it, `int16PanelMatMulGroup`; its
+//    blocks split over the threads), one fp32 scale per row and 32-element block (dx = max|x| / 32767, the
 //    same rounding as the m = 1 kernel), and laid out in panels of 16 rows: for each element pair p, one
 //    32-bit word per row holding the pair's two integers. A pair is two elements of the same block: for Q4
 //    formats the same nibble of bytes 2 apart (`q4PairElements`), for Q8_0 elements 2t and 2t + 1.
@@ -29,10 +30,12 @@ let int16PanelsMinRows = 10
     type == .q4_0 || type == .q4_1 || type == .q8_0
 }
 
-/// Quantizes x (m rows of k) into 16-row panels of pair words: word (panel, pair p, row i) at
-/// `xq[(panel·k/2 + p)·16 + i]`; dx at `xd[(panel·blocks + b)·16 + i]`, Σx at the same index of `xs`.
-/// Rows past m are zero. Returns false if x holds a non-finite value.
-func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int,
+/// Quantizes blocks `blockRange` (32 elements each) of every row of x (m rows of k; rows past m, up to the
+/// last panel's end, are zero) into 16-row panels of pair words: word (panel, pair p, row i) at
+/// `xq[(panel·k/2 + p)·16 + i]`; dx at `xd[(panel·blocks + b)·16 + i]`, Σx at the same index of `xs`. Returns
+/// false if x holds a non-finite value. A block's words and factors fill whole cache lines, so threads packing
+/// disjoint block ranges never write to the same line.
+func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int, blockRange: Range<Int>,
                      _ xq: UnsafeMutablePointer<UInt32>, _ xd: UnsafeMutablePointer<Float>,
                      _ xs: UnsafeMutablePointer<Float>) -> Bool {
     let blocks = k / 32, pairs = k / 2
@@ -42,11 +45,13 @@ func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int,
         let words = xq + panel * pairs * 16 + lane
         let fd = xd + panel * blocks * 16 + lane, fs = xs + panel * blocks * 16 + lane
         if i >= m {
-            for p in 0..<pairs { words[p * 16] = 0 }
-            for b in 0..<blocks { fd[b * 16] = 0; fs[b * 16] = 0 }
+            for b in blockRange {
+                for t in 0..<16 { words[(b * 16 + t) * 16] = 0 }
+                fd[b * 16] = 0; fs[b * 16] = 0
+            }
             continue
         }
-        for b in 0..<blocks {
+        for b in blockRange {
             // The m = 1 kernel's block quantization (same rounding, same Σx, same tiny-block rule).
             guard let (q, d, sum) = quantizeBlock16(x + i * k + b * 32) else { return false }
             fd[b * 16] = d
@@ -182,35 +187,59 @@ func int16PanelKernel(blocks: Int, pairs: Int, wq: UnsafePointer<UInt32>, wd: Un
 /// nothing, if x holds a non-finite value.
 func int16PanelMatMul(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n: Int, k: Int,
                       x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, pool: ThreadPool) -> Bool {
+    int16PanelMatMulGroup([MatMulPart(type: type, weights: weights, n: n, y: y)], k: k, x: x, m: m, pool: pool)
+}
+
+/// `int16PanelMatMul` for several weight matrices with the same input (a layer's q, k and v; gate and up):
+/// x is quantized once, and one parallel phase runs every matrix's tasks, so the threads meet once per group
+/// instead of once per matrix. Every part's type must be Q4_0 or Q4_1 alone, or Q8_0 alone (one pair order
+/// for x). Returns false, having written nothing, if x holds a non-finite value.
+func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>, m: Int, pool: ThreadPool) -> Bool {
     let blocks = k / 32, pairs = k / 2
     let xPanels = (m + 15) / 16
-    let tasks = (n + 5) / 6
-    let q4 = type != .q8_0, offsets = type == .q4_1
-    let P = n * k * m < 1 << 16 ? 1 : pool.threadCount
+    let q4 = parts[0].type != .q8_0
+    precondition(parts.allSatisfy { int16PanelsSupport($0.type) && ($0.type != .q8_0) == q4 },
+                 "int16PanelMatMulGroup: parts mix Q8_0 with Q4 types")
+    // Task t of the whole group: part `partOf`, rows from 6·(t − firstTask[part]).
+    var firstTask = [Int](), tasks = 0, work = 0
+    for p in parts { firstTask.append(tasks); tasks += (p.n + 5) / 6; work += p.n * k * m }
+    let P = work < 1 << 16 ? 1 : pool.threadCount
     let body: (ParallelContext) -> Bool = { ctx in
         let wordBytes = xPanels * pairs * 16 * 4, factors = xPanels * blocks * 16
-        let raw = ctx.shared.bytes(6, wordBytes + 2 * factors * 4)
+        let raw = ctx.shared.bytes(6, wordBytes + 2 * factors * 4 + 64)
         let xq = raw.assumingMemoryBound(to: UInt32.self)
         let xd = (raw + wordBytes).assumingMemoryBound(to: Float.self)
         let xs = xd + factors
-        if !packInt16Panels(q4: q4, x, m: m, k: k, xq, xd, xs) { return false }
+        // Quantize x, its blocks split over the participants; each records whether its part was finite.
+        let okFlags = (raw + wordBytes + 2 * factors * 4).assumingMemoryBound(to: UInt8.self)
+        ctx.run { t, _ in
+            let r = ThreadPool.chunk(blocks, part: t, of: ctx.participants)
+            okFlags[t] = packInt16Panels(q4: q4, x, m: m, k: k, blockRange: r, xq, xd, xs) ? 1 : 0
+        }
+        for t in 0..<ctx.participants where okFlags[t] == 0 { return false }
         ctx.run { _, arena in
             let wq = arena.bytes(7, 6 * pairs * 4).assumingMemoryBound(to: UInt32.self)
             let wd = arena.floats(8, 12 * blocks), wo = wd + 6 * blocks
+            var part = 0
             while true {
                 let t = ctx.next()
                 if t >= tasks { break }
-                let j0 = t * 6
-                let rows = min(6, n - j0)
+                while part + 1 < parts.count && t >= firstTask[part + 1] { part += 1 }
+                while t < firstTask[part] { part -= 1 }
+                let pp = parts[part]
+                let stride = pp.type.byteCount(elements: k)!
+                let offsets = pp.type == .q4_1
+                let j0 = (t - firstTask[part]) * 6
+                let rows = min(6, pp.n - j0)
                 for r in 0..<rows {
-                    unpackInt16Row(type, weights + (j0 + r) * stride, blocks: blocks, wq + r * pairs, wd + r * blocks, wo + r * blocks)
+                    unpackInt16Row(pp.type, pp.weights + (j0 + r) * stride, blocks: blocks, wq + r * pairs, wd + r * blocks, wo + r * blocks)
                 }
                 for xp in 0..<xPanels {
                     let i0 = xp * 16
                     int16PanelKernel(blocks: blocks, pairs: pairs, wq: UnsafePointer(wq), wd: UnsafePointer(wd),
                                      wo: UnsafePointer(wo), offsets: offsets, rows: rows,
                                      xq: UnsafePointer(xq + xp * pairs * 16), xd: UnsafePointer(xd + xp * blocks * 16),
-                                     xs: UnsafePointer(xs + xp * blocks * 16), y: y + i0 * n + j0, ldy: n,
+                                     xs: UnsafePointer(xs + xp * blocks * 16), y: pp.y + i0 * pp.n + j0, ldy: pp.n,
                                      xRows: min(16, m - i0))
                 }
             }

@@ -5,6 +5,34 @@ import Glibc
 import Darwin
 #endif
 
+/// One weight matrix of a `quantizedMatMulGroup`: `n` rows in GGML format `type`, product written to `y` (m × n).
+public struct MatMulPart {
+    public var type: GGMLType
+    public var weights: UnsafeRawPointer
+    public var n: Int
+    public var y: UnsafeMutablePointer<Float>
+
+    public init(type: GGMLType, weights: UnsafeRawPointer, n: Int, y: UnsafeMutablePointer<Float>) {
+        self.type = type
+        self.weights = weights
+        self.n = n
+        self.y = y
+    }
+}
+
+/// `quantizedMatMul` of the same x (m × k) by several weight matrices, with the same results. Where every
+/// part runs on the integer panels (m ≥ 10, all Q4_0 / Q4_1, or all Q8_0), x is quantized once for the whole
+/// group and one parallel phase covers all of its rows; otherwise each part runs on its own.
+public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>, m: Int,
+                                 pool: ThreadPool = .shared) {
+    if parts.count > 1, m >= int16PanelsMinRows, k > 0, k % 32 == 0,
+       parts.allSatisfy({ int16PanelsSupport($0.type) && $0.n > 0 && ($0.type == .q8_0) == (parts[0].type == .q8_0) }),
+       int16PanelMatMulGroup(parts, k: k, x: x, m: m, pool: pool) {
+        return
+    }
+    for p in parts { quantizedMatMul(type: p.type, weights: p.weights, n: p.n, k: k, x: x, m: m, y: p.y, pool: pool) }
+}
+
 /// y[m×n] = x[m×k] · Wᵀ for a weight matrix W of `n` rows × `k` elements stored in GGML format `type`
 /// (row stride `type.byteCount(elements: k)` bytes; `k` a multiple of the block size).
 ///

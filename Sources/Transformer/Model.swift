@@ -162,9 +162,7 @@ public final class Model: @unchecked Sendable {
         for (l, w) in weights.layers.enumerated() {
             let sliding = c.slidingLayers[l]
             rmsNormRows(x, T, c.dim, w.attnNorm, c.normEpsilon, out: s.h)
-            w.wq.apply(s.h, rows: T, into: s.q, pool: pool)
-            w.wk.apply(s.h, rows: T, into: s.k, pool: pool)
-            w.wv.apply(s.h, rows: T, into: s.v, pool: pool)
+            LinearWeight.apply([w.wq, w.wk, w.wv], s.h, rows: T, into: [s.q, s.k, s.v], pool: pool)
             if let b = w.bq { addBias(s.q, T, c.qDim, b) }
             if let b = w.bk { addBias(s.k, T, c.kvDim, b) }
             if let b = w.bv { addBias(s.v, T, c.vDim, b) }
@@ -190,8 +188,7 @@ public final class Model: @unchecked Sendable {
             if let pn = w.postAttnNorm { rmsNormRows(s.h, T, c.dim, pn, c.normEpsilon, out: s.h) }
             add(x, s.h, T * c.dim)
             rmsNormRows(x, T, c.dim, w.ffnNorm, c.normEpsilon, out: s.h)
-            w.wGate.apply(s.h, rows: T, into: s.gate, pool: pool)
-            w.wUp.apply(s.h, rows: T, into: s.up, pool: pool)
+            LinearWeight.apply([w.wGate, w.wUp], s.h, rows: T, into: [s.gate, s.up], pool: pool)
             gatedActivation(s.gate, s.up, T * c.ffnDim, c.activation, pool: pool)
             w.wDown.apply(s.gate, rows: T, into: s.h, pool: pool)
             if let pn = w.postFFNNorm { rmsNormRows(s.h, T, c.dim, pn, c.normEpsilon, out: s.h) }

@@ -69,6 +69,19 @@ public final class LinearWeight: @unchecked Sendable {
         }
     }
 
+    /// `apply` for several weights with the same input (a layer's q, k and v; gate and up): small batches
+    /// on quantized weights share one quantization of x and one parallel phase (`quantizedMatMulGroup`).
+    static func apply(_ weights: [LinearWeight], _ x: UnsafePointer<Float>, rows m: Int,
+                      into ys: [UnsafeMutablePointer<Float>], pool: ThreadPool) {
+        let k = weights[0].k
+        if m <= LinearWeight.quantizedRowLimit && weights.allSatisfy({ $0.type != .f32 && $0.k == k }) {
+            let parts = zip(weights, ys).map { MatMulPart(type: $0.type, weights: $0.raw, n: $0.n, y: $1) }
+            quantizedMatMulGroup(parts, k: k, x: x, m: m, pool: pool)
+        } else {
+            for (w, y) in zip(weights, ys) { w.apply(x, rows: m, into: y, pool: pool) }
+        }
+    }
+
     /// Copies row `i` to fp32 (embedding lookup).
     func row(_ i: Int, into dst: UnsafeMutablePointer<Float>) {
         GGMLCodec.dequantize(type, raw + i * rowBytes, count: k, into: dst)

@@ -157,4 +157,46 @@ final class DecodeBatchTests: XCTestCase {
             }
         }
     }
+
+    /// A group of matrices sharing x (a layer's q, k, v) gives each matrix exactly what `quantizedMatMul`
+    /// gives it alone, on the shared-quantization path (m ≥ 10, Q4_0 with Q4_1, or Q8_0 alone, with odd row
+    /// counts and a partial last panel), below it, and where the types cannot share (Q8_0 with Q4_1, or
+    /// F16). NaN in x still propagates to every product.
+    func testGroupMatchesSeparateProducts() {
+        var rng = Rng(303)
+        let groups: [[(GGMLType, Int)]] = [[(.q4_0, 23), (.q4_1, 7), (.q4_1, 40)], [(.q8_0, 13), (.q8_0, 6)],
+                                           [(.q8_0, 9), (.q4_1, 12)], [(.f16, 5), (.q4_0, 11)]]
+        for parts in groups {
+            for (m, k) in [(16, 96), (10, 160), (21, 64), (4, 96), (33, 32)] {
+                let data = parts.map { randomWeights($0.0, rows: $0.1, k: k, &rng) }
+                var x = randomFloats(m * k, &rng)
+                for poison in [false, true] {
+                    if poison { x[(m / 2) * k + 5] = .nan }
+                    let alone = parts.indices.map { matMul(parts[$0].0, data[$0], n: parts[$0].1, k: k, x, m: m, threads: 2) }
+                    var ys = parts.map { [Float](repeating: -7, count: m * $0.1) }
+                    let pool = ThreadPool(threads: 2)
+                    withExtendedLifetime(data) {
+                        x.withUnsafeBufferPointer { xb in
+                            let ptrs = ys.indices.map { i in UnsafeMutablePointer<Float>.allocate(capacity: ys[i].count) }
+                            defer { ptrs.forEach { $0.deallocate() } }
+                            let mp = parts.indices.map { i in
+                                MatMulPart(type: parts[i].0, weights: data[i].withUnsafeBytes { $0.baseAddress! }, n: parts[i].1, y: ptrs[i])
+                            }
+                            quantizedMatMulGroup(mp, k: k, x: xb.baseAddress!, m: m, pool: pool)
+                            for i in ys.indices { ys[i] = Array(UnsafeBufferPointer(start: ptrs[i], count: ys[i].count)) }
+                        }
+                    }
+                    for i in parts.indices {
+                        let label = "\(parts.map { $0.0 }) m \(m) k \(k) part \(i)\(poison ? " with NaN" : "")"
+                        if poison {
+                            let row = m / 2, n = parts[i].1
+                            XCTAssertTrue((0..<n).allSatisfy { ys[i][row * n + $0].isNaN }, label)
+                        } else {
+                            XCTAssertEqual(ys[i], alone[i], label)
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -260,3 +260,80 @@ if which == "attnparts" {
     let c = time { attentionWeightedSum(weights: scores, ldWeights: width, rows: group, values: vals + hd, valueStride: kvDim, count: width, valueDim: hd, into: out, outStride: hd, accumulate: false) }
     print("scores \(a) µs, softmax \(b) µs, weighted sum \(c) µs")
 }
+
+if which == "sharedattn" {
+    // One 16-stream decode step's shared-prompt attention on SmolLM2 shapes: 30 layers × 3 KV heads, each
+    // as 2 units of 8 streams × 3 query heads against a 512-position prompt (rows of 192 floats).
+    let hd = 64, group = 3, kvDim = 192, width = args.count > 2 ? Int(args[2])! : 512, kvHeads = 3, layers = 30
+    let keys = (0..<layers).map { _ in randomBuffer(width * kvDim) }, vals = (0..<layers).map { _ in randomBuffer(width * kvDim) }
+    let q = randomBuffer(16 * group * hd)
+    let pool = ThreadPool.shared
+    var best = Double.infinity
+    for _ in 0..<10 {
+        let t0 = now()
+        for l in 0..<layers {
+            pool.parallelFor(kvHeads * 2) { u in
+                let h = u / 2, rows = 8 * group
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
+                let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * hd)
+                defer { scores.deallocate(); o.deallocate() }
+                sgemm(transA: false, transB: true, m: rows, n: width, k: hd, alpha: 0.125, a: q + (u % 2) * rows * hd, lda: hd,
+                      b: keys[l] + h * hd, ldb: kvDim, beta: 0, c: scores, ldc: width, pool: pool)
+                for r in 0..<rows { _ = softmax(scores + r * width, count: width) }
+                sgemm(transA: false, transB: false, m: rows, n: hd, k: width, a: scores, lda: width,
+                      b: vals[l] + h * hd, ldb: kvDim, beta: 0, c: o, ldc: hd, pool: pool)
+            }
+        }
+        best = min(best, now() - t0)
+    }
+    // The same with each KV head's keys stored transposed (hd × width), so B packs by contiguous copies.
+    let keysT = (0..<layers).map { _ in randomBuffer(kvHeads * hd * width) }
+    var bestT = Double.infinity
+    for _ in 0..<10 {
+        let t0 = now()
+        for l in 0..<layers {
+            pool.parallelFor(kvHeads * 2) { u in
+                let h = u / 2, rows = 8 * group
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
+                let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * hd)
+                defer { scores.deallocate(); o.deallocate() }
+                sgemm(transA: false, transB: false, m: rows, n: width, k: hd, alpha: 0.125, a: q + (u % 2) * rows * hd, lda: hd,
+                      b: keysT[l] + h * hd * width, ldb: width, beta: 0, c: scores, ldc: width, pool: pool)
+                for r in 0..<rows { _ = softmax(scores + r * width, count: width) }
+                sgemm(transA: false, transB: false, m: rows, n: hd, k: width, a: scores, lda: width,
+                      b: vals[l] + h * hd, ldb: kvDim, beta: 0, c: o, ldc: hd, pool: pool)
+            }
+        }
+        bestT = min(bestT, now() - t0)
+    }
+    let flops = 2.0 * 2.0 * Double(16 * group * width * hd * kvHeads * layers)
+    print("shared-prompt attention per step (width \(width)): \(String(format: "%.2f", best * 1e3)) ms, \(String(format: "%.1f", flops / best / 1e9)) GFLOP/s; keys transposed \(String(format: "%.2f", bestT * 1e3)) ms")
+}
+
+if which == "group" {
+    // A SmolLM2 16-stream step's layer matmuls, one call per matrix vs grouped (q, k, v and gate, up sharing
+    // one quantization of x), interleaved so that both see the same machine.
+    let m = args.count > 2 ? Int(args[2])! : 16
+    var layers: [[UnsafeMutableRawPointer]] = []
+    var seed: UInt64 = 1
+    let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
+    for _ in 0..<30 { layers.append(shapes.map { (n, k) in defer { seed += 1 }; return randomQuantized(.q4_1, rows: n, k: k, seed: seed) }) }
+    let x = randomBuffer(m * 1536)
+    let ys = (0..<7).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: m * 1536) }
+    var bestA = Double.infinity, bestB = Double.infinity, sumA = 0.0, sumB = 0.0
+    let reps = 30
+    for _ in 0..<reps {
+        var t0 = now()
+        for l in layers { for (i, (n, k)) in shapes.enumerated() { quantizedMatMul(type: .q4_1, weights: l[i], n: n, k: k, x: x, m: m, y: ys[i]) } }
+        let a = now() - t0; bestA = min(bestA, a); sumA += a
+        t0 = now()
+        for l in layers {
+            quantizedMatMulGroup((0..<3).map { MatMulPart(type: .q4_1, weights: l[$0], n: shapes[$0].0, y: ys[$0]) }, k: 576, x: x, m: m)
+            quantizedMatMul(type: .q4_1, weights: l[3], n: 576, k: 576, x: x, m: m, y: ys[3])
+            quantizedMatMulGroup((4..<6).map { MatMulPart(type: .q4_1, weights: l[$0], n: shapes[$0].0, y: ys[$0]) }, k: 576, x: x, m: m)
+            quantizedMatMul(type: .q4_1, weights: l[6], n: 576, k: 1536, x: x, m: m, y: ys[6])
+        }
+        let b = now() - t0; bestB = min(bestB, b); sumB += b
+    }
+    print("m=\(m) layers: separate best \(String(format: "%.2f", bestA * 1e3)) ms mean \(String(format: "%.2f", sumA / Double(reps) * 1e3)); grouped best \(String(format: "%.2f", bestB * 1e3)) ms mean \(String(format: "%.2f", sumB / Double(reps) * 1e3))")
+}
