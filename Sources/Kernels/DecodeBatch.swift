@@ -254,11 +254,8 @@ func batchRows(_ type: GGMLType, _ w: UnsafeRawPointer, _ s: Int, _ b: Int, _ x:
 func decodeBatchMatMul(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n: Int, k: Int,
                        x: UnsafePointer<Float>, m: Int, y: UnsafeMutablePointer<Float>, pool: ThreadPool) -> Bool {
     let blocks = k / 32
-    // Rows per task: a multiple of 4, about 8 tasks per thread, at least 16 rows.
     let P = n * k * m < 1 << 16 ? 1 : pool.threadCount
-    var chunk = max(16, n / (P * 8))
-    chunk = (chunk + 3) & ~3
-    let tasks = (n + chunk - 1) / chunk
+    let (chunk, tasks) = rowTasks(n, participants: P)
     let qStride = (blocks + 1) * 64, fStride = (blocks + 1) * 32, cStride = (blocks + 7) & ~7
     let body: (ParallelContext) -> Bool = { ctx in
         let raw = ctx.shared.bytes(6, m * (qStride * 2 + fStride * 4 + cStride * 4))

@@ -392,11 +392,8 @@ func decodeQ6KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: In
 func decodeMatVec(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n: Int, k: Int,
                   x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, pool: ThreadPool) -> Bool {
     let blocks = k / 32
-    // Rows per task: a multiple of 4, about 8 tasks per thread, at least 16 rows.
     let P = n * k < 1 << 15 ? 1 : pool.threadCount
-    var chunk = max(16, n / (P * 8))
-    chunk = (chunk + 3) & ~3
-    let tasks = (n + chunk - 1) / chunk
+    let (chunk, tasks) = rowTasks(n, participants: P)
     let body: (ParallelContext) -> Bool = { ctx in
         let raw = ctx.shared.bytes(5, (blocks + 1) * 64 + (blocks + 1) * 32)
         let qBuf = raw.assumingMemoryBound(to: Int16.self)

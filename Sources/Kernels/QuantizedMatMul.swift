@@ -77,12 +77,9 @@ public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k
         return
     }
     let fused = m == 1 && (type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q5_1 || type == .q8_0)
-    // Rows per task: a multiple of 4, about 8 tasks per thread, at least 16 rows.
     let work = n * k * max(1, m)
     let P = work < 1 << 15 ? 1 : pool.threadCount
-    var chunk = max(16, n / (P * 8))
-    chunk = (chunk + 3) & ~3
-    let tasks = (n + chunk - 1) / chunk
+    let (chunk, tasks) = rowTasks(n, participants: P)
     let body: (ParallelContext) -> Void = { ctx in
         ctx.run { _, arena in
             // Generic path scratch: 4 dequantized rows.
@@ -227,6 +224,13 @@ func threadLocalArenas() -> (shared: ScratchArena, own: ScratchArena) {
 }
 
 /// A serial parallel-context backed by the calling thread's private arenas.
+/// How the row kernels split `n` weight rows over `participants`: tasks of `chunk` rows, a multiple of 4,
+/// about 8 tasks per participant and at least 16 rows (the last task may be shorter).
+@inline(__always) func rowTasks(_ n: Int, participants P: Int) -> (chunk: Int, tasks: Int) {
+    let chunk = (max(16, n / (P * 8)) + 3) & ~3
+    return (chunk, (n + chunk - 1) / chunk)
+}
+
 func serialContext() -> ParallelContext {
     let (shared, own) = threadLocalArenas()
     return ParallelContext(state: nil, participants: 1, shared: shared, serialScratch: own)

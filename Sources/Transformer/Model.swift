@@ -254,7 +254,7 @@ public final class Model: @unchecked Sendable {
             let n = batch[u.item].tokens.count
             let p0 = seq.length
             let L = p0 + n
-            let lo = window.map { max(0, p0 - $0 + 1) } ?? 0
+            let lo = firstVisiblePosition(p0, window: window)
             let width = L - lo
             let grouped = n == 1
             let m = grouped ? group : n
@@ -293,7 +293,7 @@ public final class Model: @unchecked Sendable {
             while r0 < n {
                 let r1 = min(n, r0 + rowBlock)
                 let rows = r1 - r0
-                let blo = window.map { max(0, p0 + r0 - $0 + 1) } ?? 0
+                let blo = firstVisiblePosition(p0 + r0, window: window)
                 let bhi = p0 + r1
                 let bw = bhi - blo
                 let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * bw)
@@ -306,7 +306,7 @@ public final class Model: @unchecked Sendable {
                 }
                 for r in 0..<rows {
                     let pos = p0 + r0 + r
-                    let first = window.map { max(blo, pos - $0 + 1) } ?? blo
+                    let first = max(blo, firstVisiblePosition(pos, window: window))
                     let row = scores + r * bw
                     let a = first - blo, b = pos - blo + 1
                     for j in 0..<a { row[j] = 0 }

@@ -1,5 +1,12 @@
 import Kernels
 
+/// The first cached position a query at `position` attends to: 0, or on a sliding-window layer the start of
+/// its window of `window` positions (itself included).
+@inline(__always) func firstVisiblePosition(_ position: Int, window: Int?) -> Int {
+    guard let w = window else { return 0 }
+    return max(0, position - w + 1)
+}
+
 /// Decoding streams forked from one prompt, attending over it together.
 ///
 /// When many one-token items share the first run of their caches (the prompt they forked from), each
@@ -39,7 +46,7 @@ struct SharedPrefixGroup {
         for d in decoding {
             let seq = batch[d.item].sequence
             let p0 = seq.length
-            let lo = window.map { max(0, p0 - $0 + 1) } ?? 0
+            let lo = firstVisiblePosition(p0, window: window)
             let segs = seq.segments(layer: layer, from: lo, to: p0 + 1)
             guard segs.count >= 2, segs[0].count >= minimumShared else { alone.append(d); continue }
             let first = segs[0]
