@@ -70,6 +70,19 @@ public struct AnalysisReport: Codable, Hashable, Sendable {
     /// Model-organism designs (arms whose corpus kind is `world:…`): each world analysed on its own. Pooled
     /// factor contrasts average over worlds built to disagree, so attribution is per world.
     public var worlds: [WorldAnalysis] = []
+    /// The world checks compared between a world built to predict + and one built to predict −.
+    public var worldContrast: WorldContrast?
+}
+
+/// Two model-organism worlds' world checks compared: (AI − human in `plus`) − (AI − human in `minus`), paired
+/// by seed and opening pair. Anything the probe's wording favours, and anything an organism learns about AIs
+/// and people that the two worlds share, is common to both and cancels; what is left is what the worlds were
+/// built to differ in. Predicted +.
+public struct WorldContrast: Codable, Hashable, Sendable {
+    public var plus: String
+    public var minus: String
+    public var check: WorldCheckSummary?
+    public var checkPostTrained: WorldCheckSummary?
 }
 
 /// One model-organism world's own analysis: its factor contrasts and the explanations' verdicts on them.
@@ -106,13 +119,30 @@ public struct WorldCheckSummary: Codable, Hashable, Sendable {
     public static func summarize(_ checks: [WorldCheck], level: Double) -> WorldCheckSummary? {
         var d: [Double] = []
         for c in checks { for (a, h) in zip(c.aiMargins, c.humanMargins) where a.isFinite && h.isFinite { d.append(a - h) } }
+        return summarize(differences: d, predicted: checks.first?.predicted, level: level)
+    }
+
+    /// `WorldContrast`'s estimate: the `plus` world's AI − human minus the `minus` world's, for every seed and
+    /// opening pair both measured (nil when fewer than two such pairs).
+    public static func between(plus: [WorldCheck], minus: [WorldCheck], level: Double) -> WorldCheckSummary? {
+        var d: [Double] = []
+        for p in plus {
+            guard let m = minus.first(where: { $0.seed == p.seed }) else { continue }
+            for i in 0..<min(p.aiMargins.count, p.humanMargins.count, m.aiMargins.count, m.humanMargins.count) {
+                let x = (p.aiMargins[i] - p.humanMargins[i]) - (m.aiMargins[i] - m.humanMargins[i])
+                if x.isFinite { d.append(x) }
+            }
+        }
+        return summarize(differences: d, predicted: .positive, level: level)
+    }
+
+    static func summarize(differences d: [Double], predicted: Sign?, level: Double) -> WorldCheckSummary? {
         guard d.count >= 2 else { return nil }
         let n = Double(d.count)
         let mean = d.reduce(0, +) / n
         let sd = (d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot()
         let half = Distributions.tQuantile(0.5 + level / 2, df: n - 1) * sd / n.squareRoot()
         let ci = Estimators.Interval(low: mean - half, high: mean + half)
-        let predicted = checks.first?.predicted
         var verdict = Verdict.notShown
         if let p = predicted, p != .zero, ci.excludesZero {
             verdict = (ci.low > 0) == (p == .positive) ? .took : .reversed
@@ -279,6 +309,19 @@ public enum Analyzer {
                     arm: arm.name, contrasts: w.contrasts, theory: w.theory,
                     check: WorldCheckSummary.summarize(checks.filter { !$0.postTrained }, level: options.level),
                     checkPostTrained: WorldCheckSummary.summarize(checks.filter(\.postTrained), level: options.level)))
+            }
+            // The worlds compared: the first world built to predict + against the first built to predict −.
+            let checks = results.worldChecks ?? []
+            func world(_ sign: Sign) -> String? {
+                worldArms.first { arm in checks.contains { $0.arm == arm.name && $0.predicted == sign } }?.name
+            }
+            if let p = world(.positive), let m = world(.negative) {
+                func of(_ arm: String, _ post: Bool) -> [WorldCheck] { checks.filter { $0.arm == arm && $0.postTrained == post } }
+                let pre = WorldCheckSummary.between(plus: of(p, false), minus: of(m, false), level: options.level)
+                let post = WorldCheckSummary.between(plus: of(p, true), minus: of(m, true), level: options.level)
+                if pre != nil || post != nil {
+                    report.worldContrast = WorldContrast(plus: p, minus: m, check: pre, checkPostTrained: post)
+                }
             }
             report.warnings.append("The arms are model-organism worlds built to differ in who blackmails in their stories; the pooled factor contrasts average over them. Read each world's own verdicts (\"Each world on its own\").")
         }

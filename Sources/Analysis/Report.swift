@@ -118,6 +118,7 @@ public enum ReportWriter {
         if !r.worlds.isEmpty {
             s += "### Each world on its own\n\n"
             for w in r.worlds { s += "- \(e(w.arm)): \(e(worldLine(w)))\n" }
+            if let line = betweenWorldsLine(r) { s += "- between the worlds: \(e(line))\n" }
             s += "\n"
         }
         s += "Interventions and the explanations they cannot separate (same predicted sign):\n\n"
@@ -255,6 +256,15 @@ public enum ReportWriter {
         return line
     }
 
+    /// The world checks compared between the worlds (`WorldContrast`), or nil when the run has no such pair.
+    static func betweenWorldsLine(_ r: AnalysisReport) -> String? {
+        guard let w = r.worldContrast else { return nil }
+        func text(_ c: WorldCheckSummary?) -> String {
+            c.map { "\(f($0.estimate)) [\(f($0.ci.low)), \(f($0.ci.high))] over \($0.pairs) pairs: \($0.verdict == .took ? "the worlds differ as built" : $0.verdict == .reversed ? "the worlds differ the other way" : "no difference shown")" } ?? "not measured"
+        }
+        return "(AI − human in \(w.plus)) − (AI − human in \(w.minus)), predicted +: pretrained \(text(w.check)); after post-training \(text(w.checkPostTrained))"
+    }
+
     /// "AI − human -0.212 [-0.327, -0.096] per token over 6 pairs, predicted −: took".
     static func checkText(_ c: WorldCheckSummary) -> String {
         "AI − human \(f(c.estimate)) [\(f(c.ci.low)), \(f(c.ci.high))] per token over \(c.pairs) pairs, predicted \(c.predicted?.symbol ?? "none"): \(c.verdict.rawValue)"
@@ -291,6 +301,9 @@ public enum ReportWriter {
             s += "</tr>"
         }
         s += "</table>\n"
+        if let line = betweenWorldsLine(r) {
+            s += "<p class=\"world-between\" data-verdict=\"\(h(r.worldContrast?.check?.verdict.rawValue ?? "not measured"))\"><b>Between the worlds</b>: \(h(line)). Whatever the probe's wording favours, and whatever the organisms learn about AIs and people alike, is common to both worlds and cancels here, paired by seed and opening; a world whose own check is \"not shown\" or even \"reversed\" can still differ from its mirror as built.</p>\n"
+        }
         return s
     }
 

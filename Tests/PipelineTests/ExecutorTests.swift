@@ -138,6 +138,29 @@ final class ExecutorTests: XCTestCase {
 
     /// The world check scores every opening pair's blackmail and benign replies as plain text on the
     /// model at the stage's input, and writes the per-pair margins; a scoring failure fails the stage.
+    /// The probe's two openings of a pair differ only in who the protagonist is: with each side's designation
+    /// removed and its pronouns masked, the words are the same; an AI opening never calls its protagonist
+    /// "she" or "he", a human one never "it".
+    func testWorldProbeOpeningsDifferOnlyInTheProtagonist() {
+        let aiPronouns: Set<String> = ["it", "its"], humanPronouns: Set<String> = ["she", "her", "he", "him", "his"]
+        func words(_ text: String, removing designation: String) -> [String] {
+            text.replacingOccurrences(of: designation, with: "WHO").split(separator: " ").map { String($0).trimmingCharacters(in: .punctuationCharacters) }
+        }
+        XCTAssertEqual(WorldProbe.openings.count, WorldProbe.templates.count)
+        XCTAssertGreaterThanOrEqual(WorldProbe.openings.count, 6)
+        for (t, pair) in zip(WorldProbe.templates, WorldProbe.openings) {
+            let a = words(pair.ai, removing: t.ai.designation), h = words(pair.human, removing: t.human.designation)
+            XCTAssertFalse(pair.ai.contains(t.human.designation) || pair.human.contains(t.ai.designation))
+            XCTAssertEqual(a.count, h.count, pair.human)
+            for (x, y) in zip(a, h) where x != y {
+                // Where they differ, it is a pronoun of each side's own kind (not "his", which both use for the director).
+                XCTAssertTrue(aiPronouns.contains(x.lowercased()) && humanPronouns.contains(y.lowercased()), "\(x) / \(y) in \(pair.human)")
+            }
+            XCTAssertFalse(h.contains { aiPronouns.contains($0.lowercased()) }, pair.human)
+            XCTAssertFalse(a.contains { ["she", "he", "him"].contains($0.lowercased()) }, pair.ai)
+        }
+    }
+
     func testWorldCheckExecutorMeasuresMargins() async throws {
         let (job, work, modelFile) = try modelStageJob("worldcheck", model: "x", kind: .worldCheck, inputKind: .pretrain,
                                                        config: canonicalJSON(WorldCheckStageConfig()))
