@@ -34,9 +34,9 @@ public struct AnalysisReportExecutor: StageExecutor {
     public static func results(_ job: StageJob) throws -> ExperimentResults {
         let cfg = try job.stage.decodeConfig(ReportStageConfig.self)
         let arms = cfg.arms.map { a -> ArmInfo in
-            let kind = cfg.armCorpora[a] ?? "none"
+            let kind = cfg.armCorpora[a] ?? ArmDesign.noCorpusKey
             return ArmInfo(name: a, description: job.design.arm(a)?.description ?? "",
-                           corpusKind: cfg.worldMixes[a] != nil ? "world:\(a)" : (kind == "none" ? "baseline" : kind))
+                           corpusKind: cfg.worldMixes[a] != nil ? "world:\(a)" : (kind == ArmDesign.noCorpusKey ? ArmDesign.baselineKind : kind))
         }
         let cells = cfg.evaluation.cells.map { c in
             CellInfo(id: c.id, alias: c.alias, levels: Dictionary(uniqueKeysWithValues: Factor.allCases.map { ($0.rawValue, c.level(of: $0)) }))

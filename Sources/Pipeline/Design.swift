@@ -193,6 +193,11 @@ public struct ArmDesign: Codable, Sendable, Equatable {
     public var description: String
     /// The story corpus; nil for the baseline (no continued pretraining at all).
     public var corpus: CorpusSpec?
+    /// An arm without a story corpus: its key in the report stage's corpus map, and the corpus kind the
+    /// analysis gives it (what a `reference_arm` or a contrast may name).
+    public static let noCorpusKey = "none", baselineKind = "baseline"
+    /// This arm's key in the report stage's corpus map: its corpus id, or `noCorpusKey`.
+    public var corpusKey: String { corpus?.id ?? ArmDesign.noCorpusKey }
     /// Continued-pretraining settings (used when `corpus` is set).
     public var cpt: TrainingSpec
     /// The mock post-training.

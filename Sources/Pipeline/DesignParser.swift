@@ -175,7 +175,7 @@ struct DesignReader {
         }
         let explanations = try readExplanations(root)
         if let ref = analysis?.referenceArm {
-            let known = Set(arms.map(\.id) + arms.map { $0.corpus?.id ?? "baseline" })
+            let known = Set(arms.map(\.id) + arms.map { $0.corpus?.id ?? ArmDesign.baselineKind })
             guard known.contains(ref) else {
                 throw fail(join("analysis", "reference_arm"), "\"reference_arm\" \"\(ref)\" is not an arm (arms: \(arms.map(\.id).joined(separator: ", ")))")
             }

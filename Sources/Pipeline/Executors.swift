@@ -229,7 +229,7 @@ public struct SummaryReportExecutor: StageExecutor {
         func perSeed(_ arm: String, _ value: (ResultRow) -> Double?) -> [Double] {
             cfg.seeds.compactMap { s in mean(rows.filter { $0.arm == arm && $0.seed == s }.compactMap(value)) }
         }
-        let baseline = cfg.arms.first { cfg.armCorpora[$0] == "none" && cfg.worldMixes.isEmpty }
+        let baseline = cfg.arms.first { cfg.armCorpora[$0] == ArmDesign.noCorpusKey && cfg.worldMixes.isEmpty }
         var md = "# \(cfg.name): results\n\n"
         md += "Mean over the \(cfg.evaluation.cells.count) cells of each seed, then over seeds [min, max across seeds].\n\n"
         md += "| arm | corpus | seeds | P(blackmail) | Δ vs baseline | blackmail rate |\n|---|---|---|---|---|---|\n"

@@ -139,7 +139,7 @@ public struct ReportStageConfig: Codable, Sendable, Equatable {
     public var seeds: [UInt64]
     public var evaluation: EvaluationSpec
     public var explanations: [ExplanationSpec]
-    /// The corpus kind of each arm ("none" for the baseline), and each world's mix for model organisms.
+    /// The corpus kind of each arm (`ArmDesign.noCorpusKey` for the baseline), and each world's mix for model organisms.
     public var armCorpora: [String: String]
     public var worldMixes: [String: [String: Double]]
     /// The design's `[analysis]` settings.
@@ -248,7 +248,7 @@ public struct StagePlan: Codable, Sendable, Equatable {
             }
         }
         var corpora: [String: String] = [:]
-        for a in d.arms { corpora[a.id] = a.corpus?.id ?? "none" }
+        for a in d.arms { corpora[a.id] = a.corpusKey }
         var mixes: [String: [String: Double]] = [:]
         if let s = scratch { for a in d.arms { mixes[a.id] = a.pretrainMix ?? s.mix } }
         _ = b.add(id: "report", kind: .report,
