@@ -200,7 +200,8 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
     let q4 = parts[0].type != .q8_0
     precondition(parts.allSatisfy { int16PanelsSupport($0.type) && ($0.type != .q8_0) == q4 },
                  "int16PanelMatMulGroup: parts mix Q8_0 with Q4 types")
-    // Task t of the whole group: part `partOf`, rows from 6·(t − firstTask[part]).
+    // Task t of the whole group belongs to the last part whose firstTask ≤ t; it covers that part's rows
+    // from 6·(t − firstTask[part]).
     var firstTask = [Int](), tasks = 0, work = 0
     for p in parts { firstTask.append(tasks); tasks += (p.n + 5) / 6; work += p.n * k * m }
     let P = work < 1 << 16 ? 1 : pool.threadCount
