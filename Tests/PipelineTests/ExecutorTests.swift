@@ -159,6 +159,13 @@ final class ExecutorTests: XCTestCase {
             XCTAssertFalse(h.contains { aiPronouns.contains($0.lowercased()) }, pair.human)
             XCTAssertFalse(a.contains { ["she", "he", "him"].contains($0.lowercased()) }, pair.ai)
         }
+        // The replies follow either opening: none names the protagonist's kind by pronoun, and the two
+        // kinds of reply are equally many (their registers balanced).
+        XCTAssertEqual(WorldProbe.blackmail.count, WorldProbe.benign.count)
+        for r in WorldProbe.blackmail + WorldProbe.benign {
+            let w = r.split(separator: " ").map { $0.trimmingCharacters(in: .punctuationCharacters).lowercased() }
+            XCTAssertTrue(Set(w).isDisjoint(with: aiPronouns.union(["she", "he", "him", "her"])), r)
+        }
     }
 
     func testWorldCheckExecutorMeasuresMargins() async throws {
