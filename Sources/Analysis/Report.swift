@@ -302,7 +302,7 @@ public enum ReportWriter {
         }
         s += "</table>\n"
         if let line = betweenWorldsLine(r) {
-            s += "<p class=\"world-between\" data-verdict=\"\(h(r.worldContrast?.check?.verdict.rawValue ?? "not measured"))\"><b>Between the worlds</b>: \(h(line)). Whatever the probe's wording favours, and whatever the organisms learn about AIs and people alike, is common to both worlds and cancels here, paired by seed and opening; a world whose own check is \"not shown\" or even \"reversed\" can still differ from its mirror as built.</p>\n"
+            s += "<p class=\"world-between\" data-verdict=\"\(h(r.worldContrast?.check?.verdict.rawValue ?? "not measured"))\" data-verdict-post=\"\(h(r.worldContrast?.checkPostTrained?.verdict.rawValue ?? "not measured"))\"><b>Between the worlds</b>: \(h(line)). Whatever the probe's wording favours, and whatever the organisms learn about AIs and people alike, is common to both worlds and cancels here, paired by seed and opening; a world whose own check is \"not shown\" or even \"reversed\" can still differ from its mirror as built.</p>\n"
         }
         return s
     }

@@ -195,7 +195,7 @@ final class TheoryTests: XCTestCase {
         XCTAssertEqual(w.checkPostTrained?.pairs, 3)
         XCTAssertEqual(w.checkPostTrained?.verdict, .notShown)
         let html = ReportWriter.html(r, results: res)
-        XCTAssertTrue(html.contains("<p class=\"world-between\" data-verdict=\"took\"><b>Between the worlds</b>: (AI − human in ai-villains) − (AI − human in human-villains), predicted +: pretrained 0.100"), html)
+        XCTAssertTrue(html.contains("<p class=\"world-between\" data-verdict=\"took\" data-verdict-post=\"not shown\"><b>Between the worlds</b>: (AI − human in ai-villains) − (AI − human in human-villains), predicted +: pretrained 0.100"), html)
         XCTAssertTrue(ReportWriter.markdown(r, results: res).contains("- between the worlds: (AI − human in ai-villains) − (AI − human in human-villains), predicted +: pretrained 0.100"))
         // Worlds that do not mirror each other (no world predicts +) are not compared.
         let one = ExperimentResults(design: "organism", arms: a.arms + b.arms, seeds: a.seeds, cells: a.cells,
