@@ -30,6 +30,13 @@ let int16PanelsMinRows = 10
     type == .q4_0 || type == .q4_1 || type == .q8_0
 }
 
+/// Whether `parts` can share one quantization of x on the integer panels: every type on the panels, and either
+/// all Q4 (Q4_0 / Q4_1, one pair order) or all Q8_0.
+@inline(__always) func int16PanelsCanGroup(_ parts: [MatMulPart]) -> Bool {
+    guard let first = parts.first else { return false }
+    return parts.allSatisfy { int16PanelsSupport($0.type) && ($0.type == .q8_0) == (first.type == .q8_0) }
+}
+
 /// Quantizes blocks `blockRange` (32 elements each) of every row of x (m rows of k; rows past m, up to the
 /// last panel's end, are zero) into 16-row panels of pair words: word (panel, pair p, row i) at
 /// `xq[(panel·k/2 + p)·16 + i]`; dx at `xd[(panel·blocks + b)·16 + i]`, Σx at the same index of `xs`. Returns
@@ -198,8 +205,8 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
     let blocks = k / 32, pairs = k / 2
     let xPanels = (m + 15) / 16
     let q4 = parts[0].type != .q8_0
-    precondition(parts.allSatisfy { int16PanelsSupport($0.type) && ($0.type != .q8_0) == q4 },
-                 "int16PanelMatMulGroup: parts mix Q8_0 with Q4 types")
+    precondition(int16PanelsCanGroup(parts), "int16PanelMatMulGroup: parts mix Q8_0 with Q4 types")
+    let strides = parts.map { $0.type.byteCount(elements: k)! }
     // Task t of the whole group belongs to the last part whose firstTask ≤ t; it covers that part's rows
     // from 6·(t − firstTask[part]).
     var firstTask = [Int](), tasks = 0, work = 0
@@ -225,10 +232,9 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
             while true {
                 let t = ctx.next()
                 if t >= tasks { break }
+                // A participant's tasks come in increasing order (`next()` counts up), so its part only advances.
                 while part + 1 < parts.count && t >= firstTask[part + 1] { part += 1 }
-                while t < firstTask[part] { part -= 1 }
-                let pp = parts[part]
-                let stride = pp.type.byteCount(elements: k)!
+                let pp = parts[part], stride = strides[part]
                 let offsets = pp.type == .q4_1
                 let j0 = (t - firstTask[part]) * 6
                 let rows = min(6, pp.n - j0)

@@ -26,7 +26,7 @@ public struct MatMulPart {
 public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>, m: Int,
                                  pool: ThreadPool = .shared) {
     if parts.count > 1, m >= int16PanelsMinRows, k > 0, k % 32 == 0,
-       parts.allSatisfy({ int16PanelsSupport($0.type) && $0.n > 0 && ($0.type == .q8_0) == (parts[0].type == .q8_0) }),
+       int16PanelsCanGroup(parts), parts.allSatisfy({ $0.n > 0 }),
        int16PanelMatMulGroup(parts, k: k, x: x, m: m, pool: pool) {
         return
     }
@@ -223,13 +223,14 @@ func threadLocalArenas() -> (shared: ScratchArena, own: ScratchArena) {
     return (pair.shared, pair.own)
 }
 
-/// A serial parallel-context backed by the calling thread's private arenas.
 /// How the row kernels split `n` weight rows over `participants`: tasks of `chunk` rows, a multiple of 4,
 /// about 8 tasks per participant and at least 16 rows (the last task may be shorter).
 @inline(__always) func rowTasks(_ n: Int, participants P: Int) -> (chunk: Int, tasks: Int) {
     let chunk = (max(16, n / (P * 8)) + 3) & ~3
     return (chunk, (n + chunk - 1) / chunk)
 }
+
+/// A serial parallel-context backed by the calling thread's private arenas.
 
 func serialContext() -> ParallelContext {
     let (shared, own) = threadLocalArenas()

@@ -59,9 +59,12 @@ public final class LinearWeight: @unchecked Sendable {
         }
     }
 
+    /// Whether a batch of `m` rows multiplies straight from the quantized bytes (else the fp32 copy, or F32).
+    func runsQuantized(rows m: Int) -> Bool { m <= LinearWeight.quantizedRowLimit && type != .f32 }
+
     /// y[m][n] = x[m][k] · Wᵀ.
     func apply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
-        if m <= LinearWeight.quantizedRowLimit && type != .f32 {
+        if runsQuantized(rows: m) {
             quantizedMatMul(type: type, weights: raw, n: n, k: k, x: x, m: m, y: y, pool: pool)
         } else {
             let w: UnsafePointer<Float> = type == .f32 ? raw.assumingMemoryBound(to: Float.self) : denseWeights(pool: pool)
@@ -74,7 +77,7 @@ public final class LinearWeight: @unchecked Sendable {
     static func apply(_ weights: [LinearWeight], _ x: UnsafePointer<Float>, rows m: Int,
                       into ys: [UnsafeMutablePointer<Float>], pool: ThreadPool) {
         let k = weights[0].k
-        if m <= LinearWeight.quantizedRowLimit && weights.allSatisfy({ $0.type != .f32 && $0.k == k }) {
+        if weights.allSatisfy({ $0.runsQuantized(rows: m) && $0.k == k }) {
             let parts = zip(weights, ys).map { MatMulPart(type: $0.type, weights: $0.raw, n: $0.n, y: $1) }
             quantizedMatMulGroup(parts, k: k, x: x, m: m, pool: pool)
         } else {
