@@ -5,12 +5,14 @@ import PackageDescription
 // lowers to calls to `fmaf()` and the kernels run ~100x slower. Haswell is the AVX2+FMA+F16C baseline
 // (the x86-64-v3 level; swiftc does not accept that name) that every Zen and later Intel core has;
 // on other architectures we keep only -Ounchecked.
+// The CPU flag applies in debug builds too: code that inlines CPUIntrinsics' AVX2 builtins (Kernels, its tests)
+// cannot be compiled for a CPU without them.
 #if arch(x86_64)
-let hotFlags: [String] = ["-Ounchecked", "-target-cpu", "haswell"]
+let cpuFlags: [String] = ["-target-cpu", "haswell"]
 #else
-let hotFlags: [String] = ["-Ounchecked"]
+let cpuFlags: [String] = []
 #endif
-let hot: [SwiftSetting] = [.unsafeFlags(hotFlags, .when(configuration: .release))]
+let hot: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release)), .unsafeFlags(cpuFlags)]
 
 let package = Package(
     name: "Hyperlab",
@@ -32,7 +34,9 @@ let package = Package(
     ],
     targets: [
         .target(name: "GGUF", swiftSettings: hot),
-        .target(name: "Kernels", dependencies: ["GGUF"], swiftSettings: hot),
+        // `-parse-stdlib` (in every configuration) lets this one small module reach LLVM's x86 intrinsics.
+        .target(name: "CPUIntrinsics", swiftSettings: [.unsafeFlags(["-parse-stdlib"])] + hot),
+        .target(name: "Kernels", dependencies: ["GGUF", "CPUIntrinsics"], swiftSettings: hot),
         .target(name: "Tokenization", dependencies: ["GGUF"], swiftSettings: hot),
         .target(name: "ChatTemplate"),
         .target(name: "Transformer", dependencies: ["Kernels", "GGUF", "Tokenization", "ChatTemplate", "Random"], swiftSettings: hot),
@@ -66,7 +70,7 @@ let package = Package(
                           path: "bench/train", swiftSettings: hot),
         .executableTarget(name: "kernels-bench", dependencies: ["Kernels", "GGUF"], path: "bench/kernels", swiftSettings: hot),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["make_reference.py"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "CPUIntrinsics"], swiftSettings: [.unsafeFlags(cpuFlags)]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),
         .testTarget(name: "ChatTemplateTests", dependencies: ["ChatTemplate"], exclude: ["make_expected.py", "Fixtures"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "GGUF"]),

@@ -23,14 +23,23 @@ public struct MatMulPart {
 /// `quantizedMatMul` of the same x (m × k) by several weight matrices, with the same results. Where every
 /// part runs on the integer panels (m ≥ 10, all Q4_0 / Q4_1, or all Q8_0), x is quantized once for the whole
 /// group and one parallel phase covers all of its rows; otherwise each part runs on its own.
+///
+/// `activations: .int8` runs all-Q4_0 / Q4_1 groups of m ≥ 10 rows on the 8-bit panels (`ActivationPrecision`).
 public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>, m: Int,
-                                 pool: ThreadPool = .shared) {
+                                 activations: ActivationPrecision = .int16, pool: ThreadPool = .shared) {
+    if activations == .int8, m >= int16PanelsMinRows, k > 0, k % 32 == 0,
+       parts.allSatisfy({ int8PanelsSupport($0.type) && $0.n > 0 }),
+       int8PanelMatMulGroup(parts, k: k, x: x, m: m, pool: pool) {
+        return
+    }
     if parts.count > 1, m >= int16PanelsMinRows, k > 0, k % 32 == 0,
        int16PanelsCanGroup(parts), parts.allSatisfy({ $0.n > 0 }),
        int16PanelMatMulGroup(parts, k: k, x: x, m: m, pool: pool) {
         return
     }
-    for p in parts { quantizedMatMul(type: p.type, weights: p.weights, n: p.n, k: k, x: x, m: m, y: p.y, pool: pool) }
+    for p in parts {
+        quantizedMatMul(type: p.type, weights: p.weights, n: p.n, k: k, x: x, m: m, y: p.y, activations: activations, pool: pool)
+    }
 }
 
 /// y[m×n] = x[m×k] · Wᵀ for a weight matrix W of `n` rows × `k` elements stored in GGML format `type`
@@ -48,9 +57,13 @@ public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer
 /// a time are dequantized into per-thread scratch and reused for every row of x. Results are deterministic
 /// (independent of the thread count). For large m prefer `dequantizeRows` + `sgemm`.
 ///
+/// `activations: .int8` quantizes x to 8 bits instead where the 8-bit panels apply (Q4_0 / Q4_1, m ≥ 10; see
+/// `ActivationPrecision`); elsewhere it changes nothing.
+///
 /// Supported types: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K (`kernelsSupport`).
 public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k: Int, x: UnsafePointer<Float>,
-                            m: Int, y: UnsafeMutablePointer<Float>, pool: ThreadPool = .shared) {
+                            m: Int, y: UnsafeMutablePointer<Float>, activations: ActivationPrecision = .int16,
+                            pool: ThreadPool = .shared) {
     precondition(kernelsSupport(type), "quantizedMatMul: unsupported tensor type \(type)")
     guard let stride = type.byteCount(elements: k) else {
         preconditionFailure("quantizedMatMul: row length \(k) is not a multiple of \(type)'s block size \(type.blockSize)")
@@ -62,6 +75,10 @@ public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k
     }
     if decodeBatchSupports(type, m: m),
        decodeBatchMatMul(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool) {
+        return
+    }
+    if activations == .int8 && m >= int16PanelsMinRows && int8PanelsSupport(type),
+       int8PanelMatMulGroup([MatMulPart(type: type, weights: weights, n: n, y: y)], k: k, x: x, m: m, pool: pool) {
         return
     }
     if m >= int16PanelsMinRows && int16PanelsSupport(type),

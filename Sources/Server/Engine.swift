@@ -387,7 +387,9 @@ public final class InferenceEngine: @unchecked Sendable {
         let t0 = Date()
         let logits: Logits
         do {
-            logits = try model.forward(batch)
+            // A step of decoding rows only samples: wide ones may take 8-bit activations. Prompt rows (whose
+            // logprobs a client may ask for) keep 16-bit ones.
+            logits = try model.forward(batch, activations: prefills.isEmpty ? .int8 : .int16)
         } catch {
             let e = EngineError(.internalError, "the forward pass failed: \(error)")
             for j in Array(jobs.values) { fail(j, e) }

@@ -150,7 +150,8 @@ extension Model {
             }
             live = stepping
             if live.isEmpty { break }
-            let logits = try forward(live.map { (sequences[$0], [next[$0]], LogitRequest.last) })
+            // A sampling step: its logits only pick the next tokens, so wide batches may take 8-bit activations.
+            let logits = try forward(live.map { (sequences[$0], [next[$0]], LogitRequest.last) }, activations: .int8)
             // Streams draw independently (each from its own RNG), so their draws run in parallel.
             let stepLive = live
             samplers.withUnsafeMutableBufferPointer { sp in

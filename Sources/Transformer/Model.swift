@@ -1,6 +1,8 @@
 import Foundation
 import GGUF
 import Kernels
+/// Callers of `forward(_:activations:)` name the precision without importing Kernels.
+@_exported import enum Kernels.ActivationPrecision
 import Tokenization
 import ChatTemplate
 
@@ -105,8 +107,13 @@ public final class Model: @unchecked Sendable {
     ///
     /// All linear layers see the batch's tokens as one matrix; attention runs per sequence against its
     /// own (possibly shared-prefix) cache. Rows of the output head are computed only where requested.
+    ///
+    /// `activations: .int8` lets batches of 10 rows or more on Q4_0 / Q4_1 weights quantize their activations to
+    /// 8 bits (`ActivationPrecision`): for sampling steps, whose logits only pick the next token. Scoring and
+    /// prompt processing keep the default.
     @discardableResult
-    public func forward(_ batch: [(sequence: KVSequence, tokens: [Int], logits: LogitRequest)]) throws -> Logits {
+    public func forward(_ batch: [(sequence: KVSequence, tokens: [Int], logits: LogitRequest)],
+                        activations: ActivationPrecision = .int16) throws -> Logits {
         lock.lock(); defer { lock.unlock() }
         let c = config
         var seen = Set<ObjectIdentifier>()
@@ -162,7 +169,7 @@ public final class Model: @unchecked Sendable {
         for (l, w) in weights.layers.enumerated() {
             let sliding = c.slidingLayers[l]
             rmsNormRows(x, T, c.dim, w.attnNorm, c.normEpsilon, out: s.h)
-            LinearWeight.apply([w.wq, w.wk, w.wv], s.h, rows: T, into: [s.q, s.k, s.v], pool: pool)
+            LinearWeight.apply([w.wq, w.wk, w.wv], s.h, rows: T, into: [s.q, s.k, s.v], activations: activations, pool: pool)
             if let b = w.bq { addBias(s.q, T, c.qDim, b) }
             if let b = w.bk { addBias(s.k, T, c.kvDim, b) }
             if let b = w.bv { addBias(s.v, T, c.vDim, b) }
@@ -184,13 +191,13 @@ public final class Model: @unchecked Sendable {
                 r += n
             }
             attention(batch: batch, layer: l, sliding: sliding, q: s.q, out: s.attn)
-            w.wo.apply(s.attn, rows: T, into: s.h, pool: pool)
+            w.wo.apply(s.attn, rows: T, into: s.h, activations: activations, pool: pool)
             if let pn = w.postAttnNorm { rmsNormRows(s.h, T, c.dim, pn, c.normEpsilon, out: s.h) }
             add(x, s.h, T * c.dim)
             rmsNormRows(x, T, c.dim, w.ffnNorm, c.normEpsilon, out: s.h)
-            LinearWeight.apply([w.wGate, w.wUp], s.h, rows: T, into: [s.gate, s.up], pool: pool)
+            LinearWeight.apply([w.wGate, w.wUp], s.h, rows: T, into: [s.gate, s.up], activations: activations, pool: pool)
             gatedActivation(s.gate, s.up, T * c.ffnDim, c.activation, pool: pool)
-            w.wDown.apply(s.gate, rows: T, into: s.h, pool: pool)
+            w.wDown.apply(s.gate, rows: T, into: s.h, activations: activations, pool: pool)
             if let pn = w.postFFNNorm { rmsNormRows(s.h, T, c.dim, pn, c.normEpsilon, out: s.h) }
             add(x, s.h, T * c.dim)
         }
@@ -206,7 +213,7 @@ public final class Model: @unchecked Sendable {
             for (i, r) in logitRows.enumerated() {
                 rmsNormRow(x + r * c.dim, c.dim, weights.outputNorm, c.normEpsilon, out: hr + i * c.dim)
             }
-            weights.output.apply(hr, rows: R, into: logits.storage, pool: pool)
+            weights.output.apply(hr, rows: R, into: logits.storage, activations: activations, pool: pool)
         }
         return logits
     }

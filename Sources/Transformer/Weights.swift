@@ -62,10 +62,11 @@ public final class LinearWeight: @unchecked Sendable {
     /// Whether a batch of `m` rows multiplies straight from the quantized bytes (else the fp32 copy, or F32).
     func runsQuantized(rows m: Int) -> Bool { m <= LinearWeight.quantizedRowLimit && type != .f32 }
 
-    /// y[m][n] = x[m][k] · Wᵀ.
-    func apply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    /// y[m][n] = x[m][k] · Wᵀ. `activations` is how finely the integer kernels may quantize x (`ActivationPrecision`).
+    func apply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>,
+               activations: ActivationPrecision = .int16, pool: ThreadPool) {
         if runsQuantized(rows: m) {
-            quantizedMatMul(type: type, weights: raw, n: n, k: k, x: x, m: m, y: y, pool: pool)
+            quantizedMatMul(type: type, weights: raw, n: n, k: k, x: x, m: m, y: y, activations: activations, pool: pool)
         } else {
             let w: UnsafePointer<Float> = type == .f32 ? raw.assumingMemoryBound(to: Float.self) : denseWeights(pool: pool)
             sgemm(transA: false, transB: true, m: m, n: n, k: k, a: x, lda: k, b: w, ldb: k, c: y, ldc: n, pool: pool)
@@ -75,13 +76,13 @@ public final class LinearWeight: @unchecked Sendable {
     /// `apply` for several weights with the same input (a layer's q, k and v; gate and up): small batches
     /// on quantized weights share one quantization of x and one parallel phase (`quantizedMatMulGroup`).
     static func apply(_ weights: [LinearWeight], _ x: UnsafePointer<Float>, rows m: Int,
-                      into ys: [UnsafeMutablePointer<Float>], pool: ThreadPool) {
+                      into ys: [UnsafeMutablePointer<Float>], activations: ActivationPrecision = .int16, pool: ThreadPool) {
         let k = weights[0].k
         if weights.allSatisfy({ $0.runsQuantized(rows: m) && $0.k == k }) {
             let parts = zip(weights, ys).map { MatMulPart(type: $0.type, weights: $0.raw, n: $0.n, y: $1) }
-            quantizedMatMulGroup(parts, k: k, x: x, m: m, pool: pool)
+            quantizedMatMulGroup(parts, k: k, x: x, m: m, activations: activations, pool: pool)
         } else {
-            for (w, y) in zip(weights, ys) { w.apply(x, rows: m, into: y, pool: pool) }
+            for (w, y) in zip(weights, ys) { w.apply(x, rows: m, into: y, activations: activations, pool: pool) }
         }
     }
 

@@ -325,3 +325,55 @@ if which == "group" {
     }
     print("m=\(m) layers: separate best \(String(format: "%.2f", bestA * 1e3)) ms mean \(String(format: "%.2f", sumA / Double(reps) * 1e3)); grouped best \(String(format: "%.2f", bestB * 1e3)) ms mean \(String(format: "%.2f", sumB / Double(reps) * 1e3))")
 }
+
+if which == "int8" {
+    // A SmolLM2 16-stream step's layer matmuls (grouped as in Model.forward) with 16-bit vs 8-bit activations,
+    // interleaved so that both see the same machine; and how far the 8-bit products are from the 16-bit ones.
+    let m = args.count > 2 ? Int(args[2])! : 16
+    var layers: [[UnsafeMutableRawPointer]] = []
+    var seed: UInt64 = 1
+    let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
+    for _ in 0..<30 { layers.append(shapes.map { (n, k) in defer { seed += 1 }; return randomQuantized(.q4_1, rows: n, k: k, seed: seed) }) }
+    let x = randomBuffer(m * 1536)
+    let ys = (0..<7).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: m * 1536) }
+    func step(_ a: ActivationPrecision) {
+        for l in layers {
+            quantizedMatMulGroup((0..<3).map { MatMulPart(type: .q4_1, weights: l[$0], n: shapes[$0].0, y: ys[$0]) }, k: 576, x: x, m: m, activations: a)
+            quantizedMatMul(type: .q4_1, weights: l[3], n: 576, k: 576, x: x, m: m, y: ys[3], activations: a)
+            quantizedMatMulGroup((4..<6).map { MatMulPart(type: .q4_1, weights: l[$0], n: shapes[$0].0, y: ys[$0]) }, k: 576, x: x, m: m, activations: a)
+            quantizedMatMul(type: .q4_1, weights: l[6], n: 576, k: 1536, x: x, m: m, y: ys[6], activations: a)
+        }
+    }
+    var bestA = Double.infinity, bestB = Double.infinity, sumA = 0.0, sumB = 0.0
+    let reps = 30
+    for _ in 0..<reps {
+        var t0 = now(); step(.int16)
+        let a = now() - t0; bestA = min(bestA, a); sumA += a
+        t0 = now(); step(.int8)
+        let b = now() - t0; bestB = min(bestB, b); sumB += b
+    }
+    // Error of the last layer's down projection (k = 1536), relative to the largest |y|.
+    let l = layers[29], ref = UnsafeMutablePointer<Float>.allocate(capacity: m * 576)
+    quantizedMatMul(type: .q4_1, weights: l[6], n: 576, k: 1536, x: x, m: m, y: ref)
+    quantizedMatMul(type: .q4_1, weights: l[6], n: 576, k: 1536, x: x, m: m, y: ys[6], activations: .int8)
+    var maxErr: Float = 0, maxY: Float = 0
+    for i in 0..<(m * 576) { maxErr = max(maxErr, abs(ref[i] - ys[6][i])); maxY = max(maxY, abs(ref[i])) }
+    print("m=\(m) layers: int16 best \(String(format: "%.2f", bestA * 1e3)) ms mean \(String(format: "%.2f", sumA / Double(reps) * 1e3)); int8 best \(String(format: "%.2f", bestB * 1e3)) ms mean \(String(format: "%.2f", sumB / Double(reps) * 1e3)); speed-up \(String(format: "%.2f", bestA / bestB))×; max |Δy| \(maxErr) of max |y| \(maxY)")
+}
+
+if which == "head" {
+    // The 49152×576 output head at m = 16 rows: Q8_0 (SmolLM2's) vs the same shape in Q4_1, each precision.
+    let m = 16, n = 49152, k = 576
+    let w8 = randomQuantized(.q8_0, rows: n, k: k, seed: 5), w4 = randomQuantized(.q4_1, rows: n, k: k, seed: 6)
+    let x = randomBuffer(m * k), y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+    var best = [Double](repeating: .infinity, count: 3)
+    for _ in 0..<15 {
+        var t0 = now(); quantizedMatMul(type: .q8_0, weights: w8, n: n, k: k, x: x, m: m, y: y); best[0] = min(best[0], now() - t0)
+        t0 = now(); quantizedMatMul(type: .q4_1, weights: w4, n: n, k: k, x: x, m: m, y: y); best[1] = min(best[1], now() - t0)
+        t0 = now(); quantizedMatMul(type: .q4_1, weights: w4, n: n, k: k, x: x, m: m, y: y, activations: .int8); best[2] = min(best[2], now() - t0)
+    }
+    let macs = Double(m * n * k)
+    for (name, t) in zip(["Q8_0 int16", "Q4_1 int16", "Q4_1 int8"], best) {
+        print("head \(name): \(String(format: "%.2f", t * 1e3)) ms, \(String(format: "%.0f", macs / t / 1e9)) GMAC/s")
+    }
+}

@@ -1,0 +1,156 @@
+import XCTest
+import GGUF
+import Kernels
+import CPUIntrinsics
+
+/// 8-bit activations (`ActivationPrecision.int8`): `vpmaddubsw` through `multiplyAddPairs`, and the Q4_0 / Q4_1
+/// panels that use it for batches of 10 rows or more. Products are checked against a float64 product of the
+/// reference-dequantized weights, within the worst case that 8-bit rounding of x allows.
+final class Int8PanelTests: XCTestCase {
+    func matMul(_ type: GGMLType, _ data: [UInt8], n: Int, k: Int, _ x: [Float], m: Int,
+                _ a: ActivationPrecision, threads: Int = 2) -> [Float] {
+        var y = [Float](repeating: .nan, count: m * n)
+        data.withUnsafeBytes { raw in
+            quantizedMatMul(type: type, weights: raw.baseAddress!, n: n, k: k, x: x, m: m, y: &y, activations: a,
+                            pool: ThreadPool(threads: threads))
+        }
+        return y
+    }
+
+    /// The instruction against its definition: unsigned × signed byte pairs summed, saturated to Int16, on
+    /// random bytes and on the extremes that saturate (255·127·2 and 255·−128·2).
+    func testMultiplyAddPairsMatchesDefinition() {
+        var rng = Rng(801)
+        var cases: [(SIMD32<UInt8>, SIMD32<Int8>)] = []
+        for _ in 0..<200 {
+            var u = SIMD32<UInt8>(), s = SIMD32<Int8>()
+            for i in 0..<32 { u[i] = rng.byte(); s[i] = Int8(bitPattern: rng.byte()) }
+            cases.append((u, s))
+        }
+        cases.append((SIMD32(repeating: 255), SIMD32(repeating: 127)))
+        cases.append((SIMD32(repeating: 255), SIMD32(repeating: -128)))
+        for (u, s) in cases {
+            let r = multiplyAddPairs(unsigned: u, signed: s)
+            for i in 0..<16 {
+                let v = Int(u[2 * i]) * Int(s[2 * i]) + Int(u[2 * i + 1]) * Int(s[2 * i + 1])
+                XCTAssertEqual(Int(r[i]), min(32767, max(-32768, v)))
+            }
+        }
+        var a = SIMD16<Int16>(), b = SIMD16<Int16>()
+        for i in 0..<16 { a[i] = Int16(bitPattern: UInt16(truncatingIfNeeded: rng.next())); b[i] = Int16(bitPattern: UInt16(truncatingIfNeeded: rng.next())) }
+        let w = multiplyAddPairs(a, b)
+        for i in 0..<8 {
+            XCTAssertEqual(w[i], Int32(a[2 * i]) &* Int32(b[2 * i]) &+ Int32(a[2 * i + 1]) &* Int32(b[2 * i + 1]))
+        }
+    }
+
+    /// For every (row i, weight row j): |y − ref| within Σ_p |d_b·(q_p − 8)| · max_b|x_i| / 254 (the worst case of
+    /// rounding x to 8 bits, with the centred codes the kernel's correction term gives) plus fp32 slack; and,
+    /// to fp32 slack, the product the scheme defines: x rounded to dx·q (dx = max / 127, ties to even) under the
+    /// centred part of each weight, d·(q_w − 8), and exact under the rest, m + 8d (Q4_1) or 0 (Q4_0).
+    /// Covers partial panels and weight-row tails (m 10…48, n not a multiple of 6), one- and many-block rows.
+    func testWithinTheRoundingBoundOfEightBitActivations() {
+        var rng = Rng(802)
+        let cases = [(10, 23, 160), (16, 66, 576), (17, 13, 1536), (32, 9, 96), (48, 5, 160), (29, 61, 32), (16, 7, 64)]
+        for type in [GGMLType.q4_0, .q4_1] {
+            for (m, n, k) in cases {
+                let data = randomWeights(type, rows: n, k: k, &rng)
+                var x = randomFloats(m * k, &rng)
+                // Different scales per row and an outlier, as real activations have.
+                for i in 0..<m { for p in 0..<k { x[i * k + p] *= Float(1 + i % 5) * 0.7 } }
+                x[(m - 1) * k + k / 2] = 40
+                let y = matMul(type, data, n: n, k: k, x, m: m, .int8)
+                let w = data.withUnsafeBytes { referenceDequantize(type, $0.baseAddress!, count: n * k) }
+                let bpb = type.bytesPerBlock, blocks = k / 32
+                var tightest = 0.0
+                for i in 0..<m {
+                    let xmax = (0..<blocks).map { b in (0..<32).map { Double(abs(x[i * k + b * 32 + $0])) }.max()! }
+                    // x as the scheme rounds it (fp32 arithmetic, as the kernel does).
+                    var xr = [Double](repeating: 0, count: k)
+                    for b in 0..<blocks {
+                        let mx = Float(xmax[b])
+                        let inv: Float = mx > 1e-30 ? 127 / mx : 0, dx: Float = mx > 1e-30 ? mx / 127 : 0
+                        for t in 0..<32 { xr[b * 32 + t] = Double(dx) * Double((x[i * k + b * 32 + t] * inv).rounded(.toNearestOrEven)) }
+                    }
+                    for j in 0..<n {
+                        var s = 0.0, bound = 0.0, mag = 0.0, scheme = 0.0
+                        for b in 0..<blocks {
+                            let o = (j * blocks + b) * bpb
+                            let d = Double(data.withUnsafeBytes { f16($0.baseAddress!, o) })
+                            let mOff = type == .q4_1 ? Double(data.withUnsafeBytes { f16($0.baseAddress!, o + 2) }) : -8 * d
+                            for t in 0..<32 {
+                                let p = b * 32 + t
+                                let wv = Double(w[j * k + p]), xv = Double(x[i * k + p])
+                                s += wv * xv
+                                mag += abs(wv * xv)
+                                bound += abs(wv - mOff - 8 * d) * xmax[b] / 254   // |d·(q − 8)|
+                                scheme += (wv - mOff - 8 * d) * xr[p] + (mOff + 8 * d) * xv
+                            }
+                        }
+                        let err = abs(Double(y[i * n + j]) - s)
+                        XCTAssertLessThanOrEqual(err, bound * 1.0001 + 1e-5 * mag + 1e-6,
+                                                 "\(type) m \(m) n \(n) k \(k) (\(i), \(j))")
+                        if bound > 0 { tightest = max(tightest, err / bound) }
+                        XCTAssertLessThanOrEqual(abs(Double(y[i * n + j]) - scheme), 1e-5 * mag + 1e-6,
+                                                 "\(type) m \(m) n \(n) k \(k) (\(i), \(j)): not the scheme's product")
+                    }
+                }
+                // Not 16-bit in disguise: 8-bit rounding shows (16-bit would be ~100× below the bound).
+                XCTAssertGreaterThan(tightest, 0.02, "\(type) m \(m) n \(n) k \(k)")
+            }
+        }
+    }
+
+    /// Same bits for 1, 2 and 3 threads; a group gives each part what it gets alone; non-finite x propagates
+    /// (the 8-bit path declines and the fp32 fallback carries the NaN).
+    func testDeterministicGroupedAndNonFinite() {
+        var rng = Rng(803)
+        let k = 576
+        let parts: [(GGMLType, Int)] = [(.q4_1, 200), (.q4_0, 67), (.q4_1, 13)]
+        let data = parts.map { randomWeights($0.0, rows: $0.1, k: k, &rng) }
+        for m in [10, 16, 27] {
+            var x = randomFloats(m * k, &rng)
+            let alone = parts.indices.map { matMul(parts[$0].0, data[$0], n: parts[$0].1, k: k, x, m: m, .int8, threads: 1) }
+            for i in parts.indices {
+                XCTAssertEqual(alone[i], matMul(parts[i].0, data[i], n: parts[i].1, k: k, x, m: m, .int8, threads: 2), "m \(m): 1 vs 2 threads")
+                XCTAssertEqual(alone[i], matMul(parts[i].0, data[i], n: parts[i].1, k: k, x, m: m, .int8, threads: 3), "m \(m): 1 vs 3 threads")
+            }
+            for poison in [false, true] {
+                if poison { x[(m / 2) * k + 7] = .infinity }
+                let ref = poison ? [] : alone
+                let pool = ThreadPool(threads: 2)
+                let ptrs = parts.map { UnsafeMutablePointer<Float>.allocate(capacity: m * $0.1) }
+                defer { ptrs.forEach { $0.deallocate() } }
+                data[0].withUnsafeBytes { d0 in data[1].withUnsafeBytes { d1 in data[2].withUnsafeBytes { d2 in
+                    let raw = [d0.baseAddress!, d1.baseAddress!, d2.baseAddress!]
+                    let mp = parts.indices.map { MatMulPart(type: parts[$0].0, weights: raw[$0], n: parts[$0].1, y: ptrs[$0]) }
+                    quantizedMatMulGroup(mp, k: k, x: x, m: m, activations: .int8, pool: pool)
+                } } }
+                for i in parts.indices {
+                    let y = Array(UnsafeBufferPointer(start: ptrs[i], count: m * parts[i].1))
+                    if poison {
+                        let row = m / 2, n = parts[i].1
+                        XCTAssertTrue((0..<n).allSatisfy { !y[row * n + $0].isFinite }, "m \(m) part \(i)")
+                    } else {
+                        XCTAssertEqual(y, ref[i], "m \(m) part \(i): grouped vs alone")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Where the 8-bit panels do not apply (Q8_0 and F16 weights; fewer than 10 rows) `.int8` changes nothing;
+    /// where they do, it does change the result (the option is not ignored).
+    func testOnlyWideQ4BatchesChange() {
+        var rng = Rng(804)
+        let k = 96
+        for (type, m) in [(GGMLType.q8_0, 16), (.f16, 16), (.q4_1, 9), (.q4_0, 2), (.q4_1, 1)] {
+            let data = randomWeights(type, rows: 11, k: k, &rng)
+            let x = randomFloats(m * k, &rng)
+            XCTAssertEqual(matMul(type, data, n: 11, k: k, x, m: m, .int8), matMul(type, data, n: 11, k: k, x, m: m, .int16), "\(type) m \(m)")
+        }
+        let data = randomWeights(.q4_1, rows: 11, k: k, &rng)
+        let x = randomFloats(16 * k, &rng)
+        XCTAssertNotEqual(matMul(.q4_1, data, n: 11, k: k, x, m: 16, .int8), matMul(.q4_1, data, n: 11, k: k, x, m: 16, .int16))
+    }
+}
