@@ -311,3 +311,50 @@ func microKernel6x16(kc: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, 
         }
     }
 }
+
+/// Floats between consecutive column panels of a B that `packBPanels` packed with k rows.
+public func packedBPanelStride(k: Int) -> Int { gemmNR * k }
+
+/// Floats that `packBPanels` writes for an op(B) of k rows × n columns.
+public func packedBCount(k: Int, n: Int) -> Int { (n + gemmNR - 1) / gemmNR * gemmNR * k }
+
+/// Packs op(B) (k × n; `transB` as in `sgemm`) once, for repeated products by `sgemmPackedB`: NR-column
+/// micro-panels over all k rows, the layout `sgemm` packs into on every call. Worth it when the same B meets
+/// many small A (the keys and values of a prompt that many decoding streams attend to, step after step).
+public func packBPanels(transB: Bool, b: UnsafePointer<Float>, ldb: Int, k: Int, n: Int,
+                        into pb: UnsafeMutablePointer<Float>) {
+    var j0 = 0
+    while j0 < n {
+        packB(transB: transB, b: b, ldb: ldb, pc: 0, kc: k, j0: j0, cols: min(gemmNR, n - j0), into: pb + j0 * k)
+        j0 += gemmNR
+    }
+}
+
+/// C[m×n] = alpha · A[m×k] · op(B), with A row-major (`lda`) and op(B) from `packBPanels`; C is not read. The
+/// packed B may be larger than this product needs: its first n columns and first k rows are used, with
+/// `panelStride` floats between column panels (NR × the k it was packed with; default NR × k). Runs on the
+/// calling thread: for units of a parallel loop whose B is shared and already packed.
+public func sgemmPackedB(m: Int, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                         packedB: UnsafePointer<Float>, panelStride: Int? = nil, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let ps = panelStride ?? gemmNR * k
+    precondition(m >= 0 && n >= 0 && k >= 0 && lda >= k && ldc >= n && ps >= gemmNR * k, "sgemmPackedB: bad dimensions")
+    if m == 0 || n == 0 { return }
+    if k == 0 || alpha == 0 {
+        scaleMatrix(c, rows: m, cols: n, ld: ldc, beta: 0)
+        return
+    }
+    let pa = UnsafeMutablePointer<Float>.allocate(capacity: (m + gemmMR - 1) / gemmMR * gemmMR * k)
+    defer { pa.deallocate() }
+    packA(transA: false, a: a, lda: lda, i0: 0, rows: m, pc: 0, kc: k, into: pa)
+    var j = 0
+    while j < n {
+        let bp = packedB + (j / gemmNR) * ps
+        var ir = 0
+        while ir < m {
+            microKernel6x16(kc: k, a: UnsafePointer(pa + ir * k), b: bp, c: c + ir * ldc + j, ldc: ldc,
+                            rows: min(gemmMR, m - ir), cols: min(gemmNR, n - j), alpha: alpha, beta: 0)
+            ir += gemmMR
+        }
+        j += gemmNR
+    }
+}

@@ -1,3 +1,5 @@
+import Kernels
+
 /// The key/value cache of one token sequence.
 ///
 /// Prefix sharing: `fork()` makes a child that reads its parent's first `parentLength` positions in place
@@ -31,9 +33,56 @@ public final class KVSequence: @unchecked Sendable {
         self.vDim = vDim
     }
 
+    /// Per layer, at most one run of this sequence's own positions packed for `sgemmPackedB` (see `PackedRun`).
+    var packedRuns: [PackedRun?] = []
+
     deinit {
         for p in keys { p.deallocate() }
         for p in values { p.deallocate() }
+    }
+
+    /// A run of cached positions of one layer, packed once for the shared-prefix GEMMs of every stream that
+    /// forked from it (`SharedPrefixGroup`): per KV head, the keys as op(B) of scores = Q·Kᵀ and the values as
+    /// op(B) of out = P·V. Positions never change once written, so a run stays valid for the sequence's life.
+    final class PackedRun {
+        let start: Int, count: Int
+        let keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>
+        /// Floats per KV head in `keys` and in `values`.
+        let keyStride: Int, valueStride: Int
+        /// Floats between column panels of a head's packed values (`sgemmPackedB`'s `panelStride`).
+        var valuePanelStride: Int { packedBPanelStride(k: count) }
+
+        init(_ seg: Segment, kvHeads: Int, headDim: Int, valueHeadDim: Int, kvDim: Int, vDim: Int) {
+            start = seg.start
+            count = seg.count
+            keyStride = packedBCount(k: headDim, n: seg.count)
+            valueStride = packedBCount(k: seg.count, n: valueHeadDim)
+            keys = .allocate(capacity: kvHeads * keyStride)
+            values = .allocate(capacity: kvHeads * valueStride)
+            for h in 0..<kvHeads {
+                packBPanels(transB: true, b: seg.keys + h * headDim, ldb: kvDim, k: headDim, n: seg.count, into: keys + h * keyStride)
+                packBPanels(transB: false, b: seg.values + h * valueHeadDim, ldb: vDim, k: seg.count, n: valueHeadDim,
+                            into: values + h * valueStride)
+            }
+        }
+
+        var bytes: Int { (keyStride + valueStride) * MemoryLayout<Float>.size }
+
+        deinit {
+            keys.deallocate()
+            values.deallocate()
+        }
+    }
+
+    /// A packed copy covering `seg` (a run of this sequence's own positions in `layer`), made on first use; a
+    /// longer run from the same start serves it too (its first `seg.count` positions). A layer keeps one run:
+    /// asking for one it does not cover replaces it.
+    func packedRun(_ seg: Segment, layer: Int, kvHeads: Int, headDim: Int, valueHeadDim: Int) -> PackedRun {
+        if packedRuns.count < layerCount { packedRuns = Array(repeating: nil, count: layerCount) }
+        if let p = packedRuns[layer], p.start == seg.start, p.count >= seg.count { return p }
+        let p = PackedRun(seg, kvHeads: kvHeads, headDim: headDim, valueHeadDim: valueHeadDim, kvDim: kvDim, vDim: vDim)
+        packedRuns[layer] = p
+        return p
     }
 
     /// A new sequence that continues from this one's current contents without copying them.
@@ -47,8 +96,10 @@ public final class KVSequence: @unchecked Sendable {
         return Array(parent.tokens.prefix(parentLength)) + ownTokens
     }
 
-    /// Bytes held by this sequence's own storage.
-    public var ownBytes: Int { capacity * (kvDim + vDim) * layerCount * MemoryLayout<Float>.size }
+    /// Bytes held by this sequence's own storage (with the packed runs made for streams forked from it).
+    public var ownBytes: Int {
+        capacity * (kvDim + vDim) * layerCount * MemoryLayout<Float>.size + packedRuns.reduce(0) { $0 + ($1?.bytes ?? 0) }
+    }
 
     /// Makes room for `extra` more own positions, growing geometrically.
     func reserve(_ extra: Int) {
@@ -76,6 +127,8 @@ public final class KVSequence: @unchecked Sendable {
 
     /// A contiguous run of cached positions.
     struct Segment {
+        /// The sequence whose own storage holds the run.
+        var owner: KVSequence
         var keys: UnsafeMutablePointer<Float>
         var values: UnsafeMutablePointer<Float>
         /// Absolute position of the first row.
@@ -97,6 +150,6 @@ public final class KVSequence: @unchecked Sendable {
         let lo = max(from, parentLength)
         guard to > lo else { return }
         let off = lo - parentLength
-        out.append(Segment(keys: keys[layer] + off * kvDim, values: values[layer] + off * vDim, start: lo, count: to - lo))
+        out.append(Segment(owner: self, keys: keys[layer] + off * kvDim, values: values[layer] + off * vDim, start: lo, count: to - lo))
     }
 }

@@ -241,7 +241,8 @@ public final class Model: @unchecked Sendable {
         }
         // One-token items forked from the same prompt read its keys as one matrix (see
         // `SharedPrefixGroup`); the rest run per item.
-        let (shared, alone) = SharedPrefixGroup.partition(decoding, batch: batch, layer: layer, window: window)
+        var (shared, alone) = SharedPrefixGroup.partition(decoding, batch: batch, layer: layer, window: window)
+        for g in shared.indices { shared[g].preparePacked(layer: layer, config: c) }
         let sharedUnits = SharedPrefixGroup.units(shared, kvHeads: c.kvHeadCount, threads: pool.threadCount)
         // One-token items KV-head-major: consecutive units read the same head's slice of the cache, which
         // forked streams share (their prompt), so it stays in cache while every stream passes over it.

@@ -29,6 +29,9 @@ struct SharedPrefixGroup {
         var restCount: Int
     }
     var members: [Member]
+    /// The prefix's keys and values packed for the GEMMs (`preparePacked`), when its run starts where its owner's
+    /// own positions start; else each unit packs them as it goes (a sliding window that cut into the run).
+    var packed: KVSequence.PackedRun?
 
     /// Shared runs shorter than this stay on the per-stream path (the GEMMs' packing would not pay).
     static let minimumShared = 16
@@ -63,6 +66,13 @@ struct SharedPrefixGroup {
         // A "group" of one gains nothing: it runs alone.
         for g in groups where g.members.count < 2 { alone += g.members.map { ($0.item, $0.row0) } }
         return (groups.filter { $0.members.count >= 2 }, alone)
+    }
+
+    /// Finds or makes the owner's packed copy of the prefix (see `packed`). Called before the parallel units run.
+    mutating func preparePacked(layer: Int, config c: ModelConfig) {
+        let owner = prefix.owner
+        guard prefix.start == owner.parentLength else { packed = nil; return }
+        packed = owner.packedRun(prefix, layer: layer, kvHeads: c.kvHeadCount, headDim: c.headDim, valueHeadDim: c.valueHeadDim)
     }
 
     /// Work units: (group, KV head, a slice of the group's members), enough of them to keep every thread
@@ -105,8 +115,13 @@ struct SharedPrefixGroup {
             let src = q + members[m].row0 * c.qDim + kvHead * group * hd
             (qs + i * group * hd).update(from: src, count: group * hd)
         }
-        sgemm(transA: false, transB: true, m: rows, n: shared, k: hd, alpha: c.attentionScale,
-              a: qs, lda: hd, b: prefix.keys + kvHead * hd, ldb: c.kvDim, beta: 0, c: scores, ldc: ld, pool: pool)
+        if let p = packed {
+            sgemmPackedB(m: rows, n: shared, k: hd, alpha: c.attentionScale, a: qs, lda: hd,
+                         packedB: p.keys + kvHead * p.keyStride, c: scores, ldc: ld)
+        } else {
+            sgemm(transA: false, transB: true, m: rows, n: shared, k: hd, alpha: c.attentionScale,
+                  a: qs, lda: hd, b: prefix.keys + kvHead * hd, ldb: c.kvDim, beta: 0, c: scores, ldc: ld, pool: pool)
+        }
         for (i, m) in streams.enumerated() {
             let member = members[m]
             let base = scores + i * group * ld
@@ -117,8 +132,13 @@ struct SharedPrefixGroup {
             }
             for r in 0..<group { _ = softmax(base + r * ld, count: shared + member.restCount) }
         }
-        sgemm(transA: false, transB: false, m: rows, n: vhd, k: shared, a: scores, lda: ld,
-              b: prefix.values + kvHead * vhd, ldb: c.vDim, beta: 0, c: o, ldc: vhd, pool: pool)
+        if let p = packed {
+            sgemmPackedB(m: rows, n: vhd, k: shared, a: scores, lda: ld, packedB: p.values + kvHead * p.valueStride,
+                         panelStride: p.valuePanelStride, c: o, ldc: vhd)
+        } else {
+            sgemm(transA: false, transB: false, m: rows, n: vhd, k: shared, a: scores, lda: ld,
+                  b: prefix.values + kvHead * vhd, ldb: c.vDim, beta: 0, c: o, ldc: vhd, pool: pool)
+        }
         for (i, m) in streams.enumerated() {
             let member = members[m]
             for sg in member.rest {

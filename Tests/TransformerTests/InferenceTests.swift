@@ -60,6 +60,33 @@ final class InferenceTests: XCTestCase {
         }
     }
 
+    /// Two groups of streams forked from one prompt at different lengths (it grew between the forks) decode in
+    /// one batch: each group reads the prompt's keys and values from one packed copy, the shorter group from
+    /// the front of the longer one's, packed first, and then (after a step) the other way round. Each stream
+    /// gets the logits it gets decoded alone.
+    func testStreamsForkedAtDifferentLengthsShareOnePackedPrompt() throws {
+        let text = try String(contentsOf: Reference.directory.appendingPathComponent("prompt512.txt"), encoding: .utf8)
+        let model = try Models.load("smollm2-135m-instruct")
+        let ids = Array(model.tokenizer.encode(text).prefix(90))
+        let prompt = model.newSequence()
+        try model.forward([(prompt, Array(ids.prefix(50)), .none)])
+        let early = (0..<2).map { _ in prompt.fork() }, earlyAlone = (0..<2).map { _ in prompt.fork() }
+        try model.forward([(prompt, Array(ids[50..<70]), .none)])
+        let late = (0..<2).map { _ in prompt.fork() }, lateAlone = (0..<2).map { _ in prompt.fork() }
+        for step in 0..<3 {
+            // The longer group first on steps 0 and 2, so its run is packed before the shorter one asks.
+            let order = step == 1 ? early + late : late + early
+            let alone = step == 1 ? earlyAlone + lateAlone : lateAlone + earlyAlone
+            let next = (0..<4).map { ids[70 + 4 * step + $0] }
+            let batch = try model.forward((0..<4).map { (order[$0], [next[$0]], LogitRequest.last) })
+            for i in 0..<4 {
+                let one = try model.forward([(alone[i], [next[i]], .last)])
+                XCTAssertLessThan(maxAbsDiff(batch.rowArray(batch.rowsOfItem[i].lowerBound), one.rowArray(0)), 3e-2, "step \(step) stream \(i)")
+            }
+        }
+        XCTAssertGreaterThan(prompt.ownBytes, prompt.length * 2 * 192 * 30 * 4, "the packed runs count in the prompt's bytes")
+    }
+
     /// Feeding a text in pieces through the cache (prompt, then one token at a time) matches one pass.
     func testIncrementalDecodingMatchesFullPass() throws {
         for alias in ["smollm2-135m-instruct", "gemma3-270m"] {
