@@ -9,15 +9,15 @@ import CPUIntrinsics
 // are 4-bit unsigned codes, so they are the unsigned operand as stored; x is quantized per 32-element block to
 // signed bytes (dx = max|x| / 127, as llama.cpp quantizes activations for these formats).
 //  - x is laid out in panels of 16 rows: for each quad of elements (4 consecutive elements of a row), 64 bytes
-//    holding rows 0–15's four bytes. Per (row, block) it keeps dx, Σx and r = Σx − dx·Σq (see below).
+//    holding rows 0–15's four bytes. Per (row, block) it keeps dx, Σx and 8r, r = Σx − dx·Σq (see below).
 //  - each task unpacks 6 weight rows to one byte per element (the nibble codes 0…15, element order), plus
-//    each block's d, offset o (Q4_0: −8d; Q4_1: m) and 8d.
+//    each block's d and offset o (Q4_0: −8d; Q4_1: m).
 //  - the register kernel broadcasts one weight row's quad (4 bytes) and multiplies it with 8 rows' quads per
 //    vector: 6 weight rows × 2 vectors of 16-bit sums. A block is 8 quads, and each 16-bit lane adds at most
 //    8 · 2 · 15 · 127 = 30,480 in magnitude: exact, no saturation. `vpmaddwd` with ones then sums each row's
 //    two lanes into 32 bits, and fp32 takes over.
-//  - per block, with S = Σ q_w·q_x: y += d·dx·S + o·Σx + 8d·r. The last term makes the rounding error that of
-//    the centred codes (q_w − 8) rather than of the raw ones, as if the weights had been stored centred.
+//  - per block, with S = Σ q_w·q_x: y += d·(dx·S + 8r) + o·Σx. The 8r term makes the rounding error that of the
+//    centred codes (q_w − 8) rather than of the raw ones, as if the weights had been stored centred.
 // The rounding error is that of 8-bit x: ≤ 1/254 of each block's largest |x| per element, about 1/129 of the
 // 16-bit panels' precision. Results do not depend on the thread count. Non-finite x falls back (returns false).
 
@@ -34,8 +34,8 @@ public enum ActivationPrecision: Sendable {
 /// Whether the 8-bit panels handle `type`.
 @inline(__always) func int8PanelsSupport(_ type: GGMLType) -> Bool { type == .q4_0 || type == .q4_1 }
 
-/// Quantizes one 32-element block of x to signed bytes: (q, dx, Σx, Σx − dx·Σq) with x ≈ dx·q, or `nil` when the
-/// block holds a NaN or an infinity.
+/// Quantizes one 32-element block of x to signed bytes: (q, dx, Σx, 8·(Σx − dx·Σq)) with x ≈ dx·q, or `nil` when
+/// the block holds a NaN or an infinity.
 @inline(__always) func quantizeBlock8(_ p: UnsafePointer<Float>) -> (SIMD32<Int8>, Float, Float, Float)? {
     let v0 = ld8(p), v1 = ld8(p + 8), v2 = ld8(p + 16), v3 = ld8(p + 24)
     @inline(__always) func mag(_ v: SIMD8<Float>) -> SIMD8<Float> { unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self) }
@@ -54,12 +54,12 @@ public enum ActivationPrecision: Sendable {
     }
     put(v0, 0); put(v1, 8); put(v2, 16); put(v3, 24)
     let dx: Float = mx > 1e-30 ? mx / 127 : 0
-    return (q, dx, sum, sum - dx * qs.sum())
+    return (q, dx, sum, 8 * (sum - dx * qs.sum()))
 }
 
 /// Quantizes blocks `blockRange` of every row of x (m rows of k; rows past m, up to the last panel's end, are
 /// zero) into 16-row panels: quad t of row i at byte `((panel·k/4 + t)·16 + i mod 16)·4`; the factors of
-/// (row, block) at `xf[(panel·blocks + b)·48 + j·16 + i mod 16]` for j = 0 (dx), 1 (Σx), 2 (r). Returns false if
+/// (row, block) at `xf[(panel·blocks + b)·48 + j·16 + i mod 16]` for j = 0 (dx), 1 (Σx), 2 (8r). Returns false if
 /// x holds a non-finite value. A block's bytes and factors fill whole cache lines, so threads packing disjoint
 /// block ranges never write to the same line.
 func packInt8Panels(_ x: UnsafePointer<Float>, m: Int, k: Int, blockRange: Range<Int>,
@@ -88,7 +88,7 @@ func packInt8Panels(_ x: UnsafePointer<Float>, m: Int, k: Int, blockRange: Range
 }
 
 /// Unpacks one Q4_0 / Q4_1 weight row to `k` code bytes (0…15, element order) at `wq`, and per block its
-/// d, offset o and 8d at `wf[b]`, `wf[blocks + b]`, `wf[2·blocks + b]`.
+/// d and offset o at `wf[b]` and `wf[blocks + b]`.
 @inline(__always)
 func unpackInt8Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
                    _ wq: UnsafeMutablePointer<UInt8>, _ wf: UnsafeMutablePointer<Float>) {
@@ -100,7 +100,6 @@ func unpackInt8Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
         let d = halfToFloat(blk.loadUnaligned(as: UInt16.self))
         wf[b] = d
         wf[blocks + b] = q41 ? halfToFloat(blk.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) : -8 * d
-        wf[2 * blocks + b] = 8 * d
         // Byte j of a Q4 block holds element j (low nibble) and element j + 16 (high nibble).
         let v = (blk + (q41 ? 4 : 2)).loadUnaligned(as: SIMD16<UInt8>.self)
         let o = UnsafeMutableRawPointer(wq + b * 32)
@@ -113,13 +112,13 @@ func unpackInt8Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
     unsafeBitCast(SIMD8<UInt32>(repeating: w), to: SIMD32<UInt8>.self)
 }
 
-/// y[i][j] = Σ w[j]·x[i] for j < rows (≤ 6; weight rows `k` bytes apart, factors `3·blocks` floats apart) and
+/// y[i][j] = Σ w[j]·x[i] for j < rows (≤ 6; weight rows `k` bytes apart, factors `2·blocks` floats apart) and
 /// i < xRows (≤ 16).
 @inline(__always)
 func int8PanelKernel(blocks: Int, wq: UnsafePointer<UInt8>, wf: UnsafePointer<Float>, rows: Int,
                      xq: UnsafeRawPointer, xf: UnsafePointer<Float>,
                      y: UnsafeMutablePointer<Float>, ldy: Int, xRows: Int) {
-    let k = blocks * 32, fs = 3 * blocks
+    let k = blocks * 32, fs = 2 * blocks
     // Rows past `rows` alias row 0; their sums are discarded.
     let w0 = UnsafeRawPointer(wq), w1 = rows > 1 ? w0 + k : w0, w2 = rows > 2 ? w0 + 2 * k : w0
     let w3 = rows > 3 ? w0 + 3 * k : w0, w4 = rows > 4 ? w0 + 4 * k : w0, w5 = rows > 5 ? w0 + 5 * k : w0
@@ -158,9 +157,8 @@ func int8PanelKernel(blocks: Int, wq: UnsafePointer<UInt8>, wf: UnsafePointer<Fl
         let ra = fb.load(fromByteOffset: 128, as: SIMD8<Float>.self), rb = fb.load(fromByteOffset: 160, as: SIMD8<Float>.self)
         @inline(__always) func fold(_ c: inout SIMD8<Float>, _ acc: SIMD16<Int16>, _ f: UnsafePointer<Float>,
                                     _ dxv: SIMD8<Float>, _ sv: SIMD8<Float>, _ rv: SIMD8<Float>) {
-            c = c.addingProduct(cvtI32(multiplyAddPairs(acc, ones)), dxv * f[b])
+            c = c.addingProduct(rv.addingProduct(cvtI32(multiplyAddPairs(acc, ones)), dxv), f[b])
             c = c.addingProduct(sv, f[blocks &+ b])
-            c = c.addingProduct(rv, f[2 &* blocks &+ b])
         }
         fold(&c00, i00, f0, da, sa, ra); fold(&c01, i01, f0, db, sb, rb)
         fold(&c10, i10, f1, da, sa, ra); fold(&c11, i11, f1, db, sb, rb)
@@ -202,7 +200,7 @@ func int8PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>
         for t in 0..<ctx.participants where okFlags[t] == 0 { return false }
         ctx.run { _, arena in
             let wq = arena.bytes(7, 6 * k).assumingMemoryBound(to: UInt8.self)
-            let wf = arena.floats(8, 18 * blocks)
+            let wf = arena.floats(8, 12 * blocks)
             var part = 0
             while true {
                 let t = ctx.next()
@@ -213,7 +211,7 @@ func int8PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>
                 let j0 = (t - firstTask[part]) * 6
                 let rows = min(6, pp.n - j0)
                 for r in 0..<rows {
-                    unpackInt8Row(pp.type, pp.weights + (j0 + r) * stride, blocks: blocks, wq + r * k, wf + r * 3 * blocks)
+                    unpackInt8Row(pp.type, pp.weights + (j0 + r) * stride, blocks: blocks, wq + r * k, wf + r * 2 * blocks)
                 }
                 for xp in 0..<xPanels {
                     let i0 = xp * 16

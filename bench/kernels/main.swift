@@ -333,7 +333,11 @@ if which == "int8" {
     var layers: [[UnsafeMutableRawPointer]] = []
     var seed: UInt64 = 1
     let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
-    for _ in 0..<30 { layers.append(shapes.map { (n, k) in defer { seed += 1 }; return randomQuantized(.q4_1, rows: n, k: k, seed: seed) }) }
+    for l in 0..<30 {
+        // HYPERLAB_BENCH_SAME_LAYER=1: one layer's weights 30 times (cache-resident: the kernels' compute alone).
+        if l > 0 && getenv("HYPERLAB_BENCH_SAME_LAYER") != nil { layers.append(layers[0]); continue }
+        layers.append(shapes.map { (n, k) in defer { seed += 1 }; return randomQuantized(.q4_1, rows: n, k: k, seed: seed) })
+    }
     let x = randomBuffer(m * 1536)
     let ys = (0..<7).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: m * 1536) }
     func step(_ a: ActivationPrecision) {
