@@ -68,7 +68,7 @@ let package = Package(
             swiftSettings: hot),
         .executableTarget(name: "train-bench", dependencies: ["Training", "Trainer", "Transformer", "Kernels", "GGUF"],
                           path: "bench/train", swiftSettings: hot),
-        .executableTarget(name: "kernels-bench", dependencies: ["Kernels", "GGUF"], path: "bench/kernels", swiftSettings: hot),
+        .executableTarget(name: "kernels-bench", dependencies: ["Kernels", "GGUF", "CPUIntrinsics"], path: "bench/kernels", swiftSettings: hot),
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"], exclude: ["make_reference.py"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "CPUIntrinsics"], swiftSettings: [.unsafeFlags(cpuFlags)]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "GGUF"]),

@@ -8,6 +8,9 @@
 //                              for 1-thread runs)
 //   HYPERLAB_BENCH_SAME_LAYER=1  reuse one layer's weights (cache-resident: isolates compute from memory)
 import Kernels
+import CPUIntrinsics
+@inline(__always) func multiplyAddPairs8(_ u: SIMD32<UInt8>, _ s: SIMD32<Int8>) -> SIMD16<Int16> { multiplyAddPairs(unsigned: u, signed: s) }
+@inline(__always) func multiplyAddPairs16(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> { multiplyAddPairs(a, b) }
 import GGUF
 import Foundation
 #if canImport(Glibc)
@@ -380,4 +383,41 @@ if which == "head" {
     for (name, t) in zip(["Q8_0 int16", "Q4_1 int16", "Q4_1 int8"], best) {
         print("head \(name): \(String(format: "%.2f", t * 1e3)) ms, \(String(format: "%.0f", macs / t / 1e9)) GMAC/s")
     }
+}
+
+if which == "peak" {
+    // Register-only throughput of the integer multiply-adds on this core (1 thread): 12 independent chains of
+    // vpmaddubsw + vpaddw, and of vpmaddwd + vpaddd, no memory traffic.
+    let iters = 20_000_000
+    var a = (0..<12).map { _ in SIMD16<Int16>() }
+    let u = SIMD32<UInt8>(repeating: 3)
+    let sv = (0..<12).map { SIMD32<Int8>(repeating: Int8($0) - 6) }
+    let s0 = sv[0], s1 = sv[1], s2 = sv[2], s3 = sv[3], s4 = sv[4], s5 = sv[5], s6 = sv[6], s7 = sv[7], s8 = sv[8], s9 = sv[9], s10 = sv[10], s11 = sv[11]
+    var t0 = now()
+    var a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7], a8 = a[8], a9 = a[9], a10 = a[10], a11 = a[11]
+    var uu = u
+    for _ in 0..<iters {
+        a0 &+= multiplyAddPairs8(uu, s0); a1 &+= multiplyAddPairs8(uu, s1); a2 &+= multiplyAddPairs8(uu, s2); a3 &+= multiplyAddPairs8(uu, s3)
+        a4 &+= multiplyAddPairs8(uu, s4); a5 &+= multiplyAddPairs8(uu, s5); a6 &+= multiplyAddPairs8(uu, s6); a7 &+= multiplyAddPairs8(uu, s7)
+        a8 &+= multiplyAddPairs8(uu, s8); a9 &+= multiplyAddPairs8(uu, s9); a10 &+= multiplyAddPairs8(uu, s10); a11 &+= multiplyAddPairs8(uu, s11)
+        uu = unsafeBitCast(unsafeBitCast(uu, to: SIMD8<UInt32>.self) &+ 1, to: SIMD32<UInt8>.self)
+    }
+    var dt = now() - t0
+    a = [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11]
+    print("vpmaddubsw+vpaddw: \(String(format: "%.2f", Double(iters * 12) / dt / 1e9)) G instr pairs/s = \(String(format: "%.1f", Double(iters * 12 * 32) / dt / 1e9)) GMAC/s (checksum \(a.map { Int($0[0]) }.reduce(0, +)))")
+    t0 = now()
+    var b = (0..<12).map { _ in SIMD8<Int32>() }
+    var b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b4 = b[4], b5 = b[5], b6 = b[6], b7 = b[7], b8 = b[8], b9 = b[9], b10 = b[10], b11 = b[11]
+    var p = SIMD16<Int16>(repeating: 3)
+    let qv = (0..<12).map { SIMD16<Int16>(repeating: Int16($0) - 6) }
+    let q0 = qv[0], q1 = qv[1], q2 = qv[2], q3 = qv[3], q4 = qv[4], q5 = qv[5], q6 = qv[6], q7 = qv[7], q8 = qv[8], q9 = qv[9], q10 = qv[10], q11 = qv[11]
+    for _ in 0..<iters {
+        b0 &+= multiplyAddPairs16(p, q0); b1 &+= multiplyAddPairs16(p, q1); b2 &+= multiplyAddPairs16(p, q2); b3 &+= multiplyAddPairs16(p, q3)
+        b4 &+= multiplyAddPairs16(p, q4); b5 &+= multiplyAddPairs16(p, q5); b6 &+= multiplyAddPairs16(p, q6); b7 &+= multiplyAddPairs16(p, q7)
+        b8 &+= multiplyAddPairs16(p, q8); b9 &+= multiplyAddPairs16(p, q9); b10 &+= multiplyAddPairs16(p, q10); b11 &+= multiplyAddPairs16(p, q11)
+        p = p &+ 1
+    }
+    dt = now() - t0
+    b = [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11]
+    print("vpmaddwd+vpaddd: \(String(format: "%.2f", Double(iters * 12) / dt / 1e9)) G instr pairs/s = \(String(format: "%.1f", Double(iters * 12 * 16) / dt / 1e9)) GMAC/s (checksum \(b.map { Int($0[0]) }.reduce(0, +)))")
 }
