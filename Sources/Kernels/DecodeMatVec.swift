@@ -86,15 +86,23 @@ struct DecodeX {
     #endif
 }
 
-/// Quantizes one 32-element block of x to Int16 lanes; returns (q, dx, Σx) with x ≈ dx·q.
-/// `nil` when the block holds a NaN or an infinity.
-@inline(__always) func quantizeBlock16(_ p: UnsafePointer<Float>) -> (SIMD32<Int16>, Float, Float)? {
+/// One 32-element block of x as four vectors, with its largest |x| and its sum; `nil` when it holds a NaN or
+/// an infinity. The start of every activation quantizer (`quantizeBlock16`, `quantizeBlock8`).
+@inline(__always) func loadFiniteBlock(_ p: UnsafePointer<Float>)
+    -> (v0: SIMD8<Float>, v1: SIMD8<Float>, v2: SIMD8<Float>, v3: SIMD8<Float>, max: Float, sum: Float)? {
     let v0 = ld8(p), v1 = ld8(p + 8), v2 = ld8(p + 16), v3 = ld8(p + 24)
     @inline(__always) func mag(_ v: SIMD8<Float>) -> SIMD8<Float> { unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self) }
     let mx = hmax(vmax(vmax(mag(v0), mag(v1)), vmax(mag(v2), mag(v3))))
     if !mx.isFinite { return nil }
     let sum = ((v0 + v1) + (v2 + v3)).sum()
     if !sum.isFinite { return nil }   // vmaxps may drop a NaN; a sum never does
+    return (v0, v1, v2, v3, mx, sum)
+}
+
+/// Quantizes one 32-element block of x to Int16 lanes; returns (q, dx, Σx) with x ≈ dx·q.
+/// `nil` when the block holds a NaN or an infinity.
+@inline(__always) func quantizeBlock16(_ p: UnsafePointer<Float>) -> (SIMD32<Int16>, Float, Float)? {
+    guard let (v0, v1, v2, v3, mx, sum) = loadFiniteBlock(p) else { return nil }
     // Blocks below 1e-30 (where 32767/max could overflow) quantize to 0: they add < 1e-30·Σ|w|.
     let inv = SIMD8<Float>(repeating: mx > 1e-30 ? 32767 / mx : 0)
     var q = SIMD32<Int16>()

@@ -190,6 +190,40 @@ func int16PanelKernel(blocks: Int, pairs: Int, wq: UnsafePointer<UInt32>, wd: Un
     }
 }
 
+/// How the panel kernels split a group's weight rows into tasks of 6 rows: task t belongs to the last part whose
+/// `firstTask` ≤ t and covers that part's rows from 6·(t − firstTask[part]).
+struct PanelTasks {
+    var firstTask: [Int] = []
+    var strides: [Int] = []
+    var count = 0
+    /// Multiply-adds of the whole group (small groups run on one thread).
+    var work = 0
+
+    init(_ parts: [MatMulPart], k: Int, m: Int) {
+        for p in parts {
+            firstTask.append(count)
+            strides.append(p.type.byteCount(elements: k)!)
+            count += (p.n + 5) / 6
+            work += p.n * k * m
+        }
+    }
+
+    /// Runs `body(part, row stride in bytes, first row, rows)` for each task this participant takes.
+    @inline(__always)
+    func forEachTask(_ ctx: ParallelContext, _ parts: [MatMulPart], _ body: (MatMulPart, Int, Int, Int) -> Void) {
+        var part = 0
+        while true {
+            let t = ctx.next()
+            if t >= count { break }
+            // A participant's tasks come in increasing order (`next()` counts up), so its part only advances.
+            while part + 1 < parts.count && t >= firstTask[part + 1] { part += 1 }
+            let pp = parts[part]
+            let j0 = (t - firstTask[part]) * 6
+            body(pp, strides[part], j0, min(6, pp.n - j0))
+        }
+    }
+}
+
 /// y[m×n] = x · Wᵀ through the integer panels (`int16PanelsSupport(type)`). Returns false, having written
 /// nothing, if x holds a non-finite value.
 func int16PanelMatMul(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n: Int, k: Int,
@@ -206,12 +240,8 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
     let xPanels = (m + 15) / 16
     let q4 = parts[0].type != .q8_0
     precondition(int16PanelsCanGroup(parts), "int16PanelMatMulGroup: parts mix Q8_0 with Q4 types")
-    let strides = parts.map { $0.type.byteCount(elements: k)! }
-    // Task t of the whole group belongs to the last part whose firstTask ≤ t; it covers that part's rows
-    // from 6·(t − firstTask[part]).
-    var firstTask = [Int](), tasks = 0, work = 0
-    for p in parts { firstTask.append(tasks); tasks += (p.n + 5) / 6; work += p.n * k * m }
-    let P = work < 1 << 16 ? 1 : pool.threadCount
+    let plan = PanelTasks(parts, k: k, m: m)
+    let P = plan.work < 1 << 16 ? 1 : pool.threadCount
     let body: (ParallelContext) -> Bool = { ctx in
         let wordBytes = xPanels * pairs * 16 * 4, factors = xPanels * blocks * 16
         let raw = ctx.shared.bytes(6, wordBytes + 2 * factors * 4 + 64)
@@ -228,16 +258,8 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
         ctx.run { _, arena in
             let wq = arena.bytes(7, 6 * pairs * 4).assumingMemoryBound(to: UInt32.self)
             let wd = arena.floats(8, 12 * blocks), wo = wd + 6 * blocks
-            var part = 0
-            while true {
-                let t = ctx.next()
-                if t >= tasks { break }
-                // A participant's tasks come in increasing order (`next()` counts up), so its part only advances.
-                while part + 1 < parts.count && t >= firstTask[part + 1] { part += 1 }
-                let pp = parts[part], stride = strides[part]
+            plan.forEachTask(ctx, parts) { pp, stride, j0, rows in
                 let offsets = pp.type == .q4_1
-                let j0 = (t - firstTask[part]) * 6
-                let rows = min(6, pp.n - j0)
                 for r in 0..<rows {
                     unpackInt16Row(pp.type, pp.weights + (j0 + r) * stride, blocks: blocks, wq + r * pairs, wd + r * blocks, wo + r * blocks)
                 }

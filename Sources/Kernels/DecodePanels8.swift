@@ -37,12 +37,7 @@ public enum ActivationPrecision: Sendable {
 /// Quantizes one 32-element block of x to signed bytes: (q, dx, Σx, 8·(Σx − dx·Σq)) with x ≈ dx·q, or `nil` when
 /// the block holds a NaN or an infinity.
 @inline(__always) func quantizeBlock8(_ p: UnsafePointer<Float>) -> (SIMD32<Int8>, Float, Float, Float)? {
-    let v0 = ld8(p), v1 = ld8(p + 8), v2 = ld8(p + 16), v3 = ld8(p + 24)
-    @inline(__always) func mag(_ v: SIMD8<Float>) -> SIMD8<Float> { unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self) }
-    let mx = hmax(vmax(vmax(mag(v0), mag(v1)), vmax(mag(v2), mag(v3))))
-    if !mx.isFinite { return nil }
-    let sum = ((v0 + v1) + (v2 + v3)).sum()
-    if !sum.isFinite { return nil }   // vmaxps may drop a NaN; a sum never does
+    guard let (v0, v1, v2, v3, mx, sum) = loadFiniteBlock(p) else { return nil }
     // Blocks below 1e-30 quantize to 0, as in `quantizeBlock16`.
     let inv = SIMD8<Float>(repeating: mx > 1e-30 ? 127 / mx : 0)
     var q = SIMD32<Int8>()
@@ -183,10 +178,8 @@ func int8PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>
     let blocks = k / 32, quads = k / 4
     let xPanels = (m + 15) / 16
     precondition(parts.allSatisfy { int8PanelsSupport($0.type) }, "int8PanelMatMulGroup: a part is not Q4_0 / Q4_1")
-    let strides = parts.map { $0.type.byteCount(elements: k)! }
-    var firstTask = [Int](), tasks = 0, work = 0
-    for p in parts { firstTask.append(tasks); tasks += (p.n + 5) / 6; work += p.n * k * m }
-    let P = work < 1 << 16 ? 1 : pool.threadCount
+    let plan = PanelTasks(parts, k: k, m: m)
+    let P = plan.work < 1 << 16 ? 1 : pool.threadCount
     let body: (ParallelContext) -> Bool = { ctx in
         let quadBytes = xPanels * quads * 64, factors = xPanels * blocks * 48
         let raw = ctx.shared.bytes(6, quadBytes + factors * 4 + 64)
@@ -201,15 +194,7 @@ func int8PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>
         ctx.run { _, arena in
             let wq = arena.bytes(7, 6 * k).assumingMemoryBound(to: UInt8.self)
             let wf = arena.floats(8, 12 * blocks)
-            var part = 0
-            while true {
-                let t = ctx.next()
-                if t >= tasks { break }
-                // A participant's tasks come in increasing order (`next()` counts up), so its part only advances.
-                while part + 1 < parts.count && t >= firstTask[part + 1] { part += 1 }
-                let pp = parts[part], stride = strides[part]
-                let j0 = (t - firstTask[part]) * 6
-                let rows = min(6, pp.n - j0)
+            plan.forEachTask(ctx, parts) { pp, stride, j0, rows in
                 for r in 0..<rows {
                     unpackInt8Row(pp.type, pp.weights + (j0 + r) * stride, blocks: blocks, wq + r * k, wf + r * 2 * blocks)
                 }
