@@ -30,6 +30,11 @@ let int16PanelsMinRows = 10
     type == .q4_0 || type == .q4_1 || type == .q8_0
 }
 
+/// Whether `quantizedMatMul` runs batches of 10 rows or more of `type` on the integer panels, which stay
+/// efficient at any row count (x panels meet 48 unpacked weight rows at a time), so a caller need not keep an
+/// fp32 copy of such weights for large batches.
+public func integerPanelsSupport(_ type: GGMLType) -> Bool { int16PanelsSupport(type) }
+
 /// Whether `parts` can share one quantization of x on the integer panels: every type on the panels, and either
 /// all Q4 (Q4_0 / Q4_1, one pair order) or all Q8_0.
 @inline(__always) func int16PanelsCanGroup(_ parts: [MatMulPart]) -> Bool {
@@ -190,20 +195,24 @@ func int16PanelKernel(blocks: Int, pairs: Int, wq: UnsafePointer<UInt32>, wd: Un
     }
 }
 
-/// How the panel kernels split a group's weight rows into tasks of 6 rows: task t belongs to the last part whose
-/// `firstTask` ≤ t and covers that part's rows from 6·(t − firstTask[part]).
+/// How the panel kernels split a group's weight rows into tasks: task t belongs to the last part whose
+/// `firstTask` ≤ t and covers that part's rows from `rowsPerTask`·(t − firstTask[part]). With one panel of x
+/// a task is one register tile (6 rows); with several, 48 rows, unpacked once and then met by every panel in
+/// turn (8 tiles per panel), so x streams through the cache once per 48 weight rows, not once per 6.
 struct PanelTasks {
     var firstTask: [Int] = []
     var strides: [Int] = []
     var count = 0
+    let rowsPerTask: Int
     /// Multiply-adds of the whole group (small groups run on one thread).
     var work = 0
 
     init(_ parts: [MatMulPart], k: Int, m: Int) {
+        rowsPerTask = m > 16 ? 48 : 6
         for p in parts {
             firstTask.append(count)
             strides.append(p.type.byteCount(elements: k)!)
-            count += (p.n + 5) / 6
+            count += (p.n + rowsPerTask - 1) / rowsPerTask
             work += p.n * k * m
         }
     }
@@ -218,8 +227,8 @@ struct PanelTasks {
             // A participant's tasks come in increasing order (`next()` counts up), so its part only advances.
             while part + 1 < parts.count && t >= firstTask[part + 1] { part += 1 }
             let pp = parts[part]
-            let j0 = (t - firstTask[part]) * 6
-            body(pp, strides[part], j0, min(6, pp.n - j0))
+            let j0 = (t - firstTask[part]) * rowsPerTask
+            body(pp, strides[part], j0, min(rowsPerTask, pp.n - j0))
         }
     }
 }
@@ -256,8 +265,9 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
         }
         for t in 0..<ctx.participants where okFlags[t] == 0 { return false }
         ctx.run { _, arena in
-            let wq = arena.bytes(7, 6 * pairs * 4).assumingMemoryBound(to: UInt32.self)
-            let wd = arena.floats(8, 12 * blocks), wo = wd + 6 * blocks
+            let R = plan.rowsPerTask
+            let wq = arena.bytes(7, R * pairs * 4).assumingMemoryBound(to: UInt32.self)
+            let wd = arena.floats(8, 2 * R * blocks), wo = wd + R * blocks
             plan.forEachTask(ctx, parts) { pp, stride, j0, rows in
                 let offsets = pp.type == .q4_1
                 for r in 0..<rows {
@@ -265,11 +275,16 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
                 }
                 for xp in 0..<xPanels {
                     let i0 = xp * 16
-                    int16PanelKernel(blocks: blocks, pairs: pairs, wq: UnsafePointer(wq), wd: UnsafePointer(wd),
-                                     wo: UnsafePointer(wo), offsets: offsets, rows: rows,
-                                     xq: UnsafePointer(xq + xp * pairs * 16), xd: UnsafePointer(xd + xp * blocks * 16),
-                                     xs: UnsafePointer(xs + xp * blocks * 16), y: pp.y + i0 * pp.n + j0, ldy: pp.n,
-                                     xRows: min(16, m - i0))
+                    var r0 = 0
+                    while r0 < rows {
+                        int16PanelKernel(blocks: blocks, pairs: pairs, wq: UnsafePointer(wq + r0 * pairs),
+                                         wd: UnsafePointer(wd + r0 * blocks), wo: UnsafePointer(wo + r0 * blocks),
+                                         offsets: offsets, rows: min(6, rows - r0),
+                                         xq: UnsafePointer(xq + xp * pairs * 16), xd: UnsafePointer(xd + xp * blocks * 16),
+                                         xs: UnsafePointer(xs + xp * blocks * 16), y: pp.y + i0 * pp.n + j0 + r0, ldy: pp.n,
+                                         xRows: min(16, m - i0))
+                        r0 += 6
+                    }
                 }
             }
         }

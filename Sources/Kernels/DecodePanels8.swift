@@ -192,17 +192,23 @@ func int8PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>
         }
         for t in 0..<ctx.participants where okFlags[t] == 0 { return false }
         ctx.run { _, arena in
-            let wq = arena.bytes(7, 6 * k).assumingMemoryBound(to: UInt8.self)
-            let wf = arena.floats(8, 12 * blocks)
+            let R = plan.rowsPerTask
+            let wq = arena.bytes(7, R * k).assumingMemoryBound(to: UInt8.self)
+            let wf = arena.floats(8, 2 * R * blocks)
             plan.forEachTask(ctx, parts) { pp, stride, j0, rows in
                 for r in 0..<rows {
                     unpackInt8Row(pp.type, pp.weights + (j0 + r) * stride, blocks: blocks, wq + r * k, wf + r * 2 * blocks)
                 }
                 for xp in 0..<xPanels {
                     let i0 = xp * 16
-                    int8PanelKernel(blocks: blocks, wq: UnsafePointer(wq), wf: UnsafePointer(wf), rows: rows,
-                                    xq: UnsafeRawPointer(xq + xp * quads * 16), xf: UnsafePointer(xf + xp * blocks * 48),
-                                    y: pp.y + i0 * pp.n + j0, ldy: pp.n, xRows: min(16, m - i0))
+                    var r0 = 0
+                    while r0 < rows {
+                        int8PanelKernel(blocks: blocks, wq: UnsafePointer(wq + r0 * k), wf: UnsafePointer(wf + r0 * 2 * blocks),
+                                        rows: min(6, rows - r0),
+                                        xq: UnsafeRawPointer(xq + xp * quads * 16), xf: UnsafePointer(xf + xp * blocks * 48),
+                                        y: pp.y + i0 * pp.n + j0 + r0, ldy: pp.n, xRows: min(16, m - i0))
+                        r0 += 6
+                    }
                 }
             }
         }

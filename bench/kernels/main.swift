@@ -421,3 +421,53 @@ if which == "peak" {
     b = [b0, b1, b2, b3, b4, b5, b6, b7, b8, b9, b10, b11]
     print("vpmaddwd+vpaddd: \(String(format: "%.2f", Double(iters * 12) / dt / 1e9)) G instr pairs/s = \(String(format: "%.1f", Double(iters * 12 * 16) / dt / 1e9)) GMAC/s (checksum \(b.map { Int($0[0]) }.reduce(0, +)))")
 }
+
+if which == "peak" {
+    // The same for fp32 FMA (vfmadd231ps): 12 independent chains.
+    let iters = 20_000_000
+    let mv = (0..<12).map { SIMD8<Float>(repeating: 1 + Float($0) * 1e-7) }
+    let m0 = mv[0], m1 = mv[1], m2 = mv[2], m3 = mv[3], m4 = mv[4], m5 = mv[5], m6 = mv[6], m7 = mv[7], m8 = mv[8], m9 = mv[9], m10 = mv[10], m11 = mv[11]
+    var c0 = SIMD8<Float>(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0
+    var xv = SIMD8<Float>(repeating: 1e-9)
+    let t0 = now()
+    for _ in 0..<iters {
+        c0 = c0.addingProduct(xv, m0); c1 = c1.addingProduct(xv, m1); c2 = c2.addingProduct(xv, m2); c3 = c3.addingProduct(xv, m3)
+        c4 = c4.addingProduct(xv, m4); c5 = c5.addingProduct(xv, m5); c6 = c6.addingProduct(xv, m6); c7 = c7.addingProduct(xv, m7)
+        c8 = c8.addingProduct(xv, m8); c9 = c9.addingProduct(xv, m9); c10 = c10.addingProduct(xv, m10); c11 = c11.addingProduct(xv, m11)
+        xv = xv * 1.0000001
+    }
+    let dt = now() - t0
+    let check = [c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11].map { $0[0] }.reduce(0, +)
+    print("vfmadd: \(String(format: "%.2f", Double(iters * 12) / dt / 1e9)) G instr/s = \(String(format: "%.1f", Double(iters * 12 * 8) / dt / 1e9)) GMAC/s (checksum \(check))")
+}
+
+if which == "prefill" {
+    // SmolLM2's layer matmuls for a prompt of m rows: fp32 sgemm on dequantized weights (the prompt path) vs the
+    // 16-bit integer panels straight from Q4_1, interleaved.
+    let m = args.count > 2 ? Int(args[2])! : 512
+    let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
+    let layers = 4
+    var qw: [[UnsafeMutableRawPointer]] = [], fw: [[UnsafeMutablePointer<Float>]] = []
+    var seed: UInt64 = 1
+    for _ in 0..<layers {
+        let q = shapes.map { (n, k) in defer { seed += 1 }; return randomQuantized(.q4_1, rows: n, k: k, seed: seed) }
+        qw.append(q)
+        fw.append(zip(q, shapes).map { (w, s) in
+            let d = UnsafeMutablePointer<Float>.allocate(capacity: s.0 * s.1)
+            dequantizeRows(type: .q4_1, weights: w, k: s.1, rowStart: 0, rowCount: s.0, into: d)
+            return d
+        })
+    }
+    let x = randomBuffer(m * 1536), y = UnsafeMutablePointer<Float>.allocate(capacity: m * 1536)
+    let macs = Double(layers * m * shapes.reduce(0) { $0 + $1.0 * $1.1 })
+    var bestA = Double.infinity, bestB = Double.infinity
+    for _ in 0..<5 {
+        var t0 = now()
+        for l in 0..<layers { for (i, (n, k)) in shapes.enumerated() { sgemm(transA: false, transB: true, m: m, n: n, k: k, a: x, lda: k, b: fw[l][i], ldb: k, c: y, ldc: n) } }
+        bestA = min(bestA, now() - t0)
+        t0 = now()
+        for l in 0..<layers { for (i, (n, k)) in shapes.enumerated() { quantizedMatMul(type: .q4_1, weights: qw[l][i], n: n, k: k, x: x, m: m, y: y) } }
+        bestB = min(bestB, now() - t0)
+    }
+    print("m=\(m), \(layers) layers: sgemm \(String(format: "%.1f", bestA * 1e3)) ms (\(String(format: "%.0f", macs / bestA / 1e9)) GMAC/s); int16 panels \(String(format: "%.1f", bestB * 1e3)) ms (\(String(format: "%.0f", macs / bestB / 1e9)) GMAC/s); \(String(format: "%.2f", bestA / bestB))×")
+}
