@@ -253,7 +253,7 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
     let P = plan.work < 1 << 16 ? 1 : pool.threadCount
     let body: (ParallelContext) -> Bool = { ctx in
         let wordBytes = xPanels * pairs * 16 * 4, factors = xPanels * blocks * 16
-        let raw = ctx.shared.bytes(6, wordBytes + 2 * factors * 4 + 64)
+        let raw = ctx.shared.bytes(6, wordBytes + 2 * factors * 4 + (ctx.participants + 63) / 64 * 64)
         let xq = raw.assumingMemoryBound(to: UInt32.self)
         let xd = (raw + wordBytes).assumingMemoryBound(to: Float.self)
         let xs = xd + factors

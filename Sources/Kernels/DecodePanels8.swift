@@ -10,7 +10,7 @@ import CPUIntrinsics
 // signed bytes (dx = max|x| / 127, as llama.cpp quantizes activations for these formats).
 //  - x is laid out in panels of 16 rows: for each quad of elements (4 consecutive elements of a row), 64 bytes
 //    holding rows 0–15's four bytes. Per (row, block) it keeps dx, Σx and 8r, r = Σx − dx·Σq (see below).
-//  - each task unpacks 6 weight rows to one byte per element (the nibble codes 0…15, element order), plus
+//  - each task unpacks 6 weight rows (48 when x has several panels, `PanelTasks`) to one byte per element (the nibble codes 0…15, element order), plus
 //    each block's d and offset o (Q4_0: −8d; Q4_1: m).
 //  - the register kernel broadcasts one weight row's quad (4 bytes) and multiplies it with 8 rows' quads per
 //    vector: 6 weight rows × 2 vectors of 16-bit sums. A block is 8 quads, and each 16-bit lane adds at most
@@ -18,7 +18,7 @@ import CPUIntrinsics
 //    two lanes into 32 bits, and fp32 takes over.
 //  - per block, with S = Σ q_w·q_x: y += d·(dx·S + 8r) + o·Σx. The 8r term makes the rounding error that of the
 //    centred codes (q_w − 8) rather than of the raw ones, as if the weights had been stored centred.
-// The rounding error is that of 8-bit x: ≤ 1/254 of each block's largest |x| per element, about 1/129 of the
+// The rounding error is that of 8-bit x: ≤ 1/254 of each block's largest |x| per element, about 1/258 of the
 // 16-bit panels' precision. Results do not depend on the thread count. Non-finite x falls back (returns false).
 
 /// How finely the integer matrix kernels quantize x (the activations) before multiplying.
@@ -182,7 +182,7 @@ func int8PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>
     let P = plan.work < 1 << 16 ? 1 : pool.threadCount
     let body: (ParallelContext) -> Bool = { ctx in
         let quadBytes = xPanels * quads * 64, factors = xPanels * blocks * 48
-        let raw = ctx.shared.bytes(6, quadBytes + factors * 4 + 64)
+        let raw = ctx.shared.bytes(6, quadBytes + factors * 4 + (ctx.participants + 63) / 64 * 64)
         let xq = raw.assumingMemoryBound(to: UInt32.self)
         let xf = (raw + quadBytes).assumingMemoryBound(to: Float.self)
         let okFlags = (raw + quadBytes + factors * 4).assumingMemoryBound(to: UInt8.self)
