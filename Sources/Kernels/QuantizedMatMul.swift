@@ -45,8 +45,8 @@ public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer
 /// y[m×n] = x[m×k] · Wᵀ for a weight matrix W of `n` rows × `k` elements stored in GGML format `type`
 /// (row stride `type.byteCount(elements: k)` bytes; `k` a multiple of the block size).
 ///
-/// Rows of W are split over `pool`'s threads. Designed for decoding (m = 1) and small batches (m ≤ ~32), and on
-/// Q4_0 / Q4_1 / Q8_0 for batches of any size (`integerPanelsSupport`).
+/// Rows of W are split over `pool`'s threads. Designed for decoding (m = 1) and small batches (m ≤ ~32); on
+/// Q4_0 / Q4_1 / Q8_0 the integer panels also handle larger m (48 weight rows per task).
 /// For Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K weights with m = 1, and Q4_0 / Q4_1 / Q8_0 with any m ≥ 2, each row of x is
 /// quantized once per call to 16-bit integers with one fp32 scale per 32-element block (rounding error
 /// ≤ 1.5e-5 of the block's largest |x|; llama.cpp uses 8 bits) and the block dot products are exact integer
@@ -56,7 +56,7 @@ public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer
 /// Other types keep activations in fp32 and match up to summation order: for m = 1 the other
 /// 32-element block formats use fused kernels that never materialize fp32 weights; otherwise a few rows at
 /// a time are dequantized into per-thread scratch and reused for every row of x. Results are deterministic
-/// (independent of the thread count). For large m on other types prefer `dequantizeRows` + `sgemm`.
+/// (independent of the thread count). For large m prefer `dequantizeRows` + `sgemm`.
 ///
 /// `activations: .int8` quantizes x to 8 bits instead where the 8-bit panels apply (Q4_0 / Q4_1, m ≥ 10; see
 /// `ActivationPrecision`); elsewhere it changes nothing.

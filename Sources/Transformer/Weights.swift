@@ -33,9 +33,7 @@ public final class LinearWeight: @unchecked Sendable {
 
     deinit { dense?.deallocate() }
 
-    /// Batches with at most this many rows run on the quantized kernels; larger ones too on the formats the
-    /// integer panels take (`integerPanelsSupport`: Q4_0, Q4_1, Q8_0), which at 512 rows measured 5–10% faster
-    /// than the fp32 copy and need no copy (SmolLM2's peak memory: 788 → 275 MiB).
+    /// Batches with at most this many rows run on the quantized kernels.
     static let quantizedRowLimit = 32
 
     /// The fp32 copy, made once.
@@ -62,9 +60,7 @@ public final class LinearWeight: @unchecked Sendable {
     }
 
     /// Whether a batch of `m` rows multiplies straight from the quantized bytes (else the fp32 copy, or F32).
-    func runsQuantized(rows m: Int) -> Bool {
-        type != .f32 && (m <= LinearWeight.quantizedRowLimit || integerPanelsSupport(type))
-    }
+    func runsQuantized(rows m: Int) -> Bool { m <= LinearWeight.quantizedRowLimit && type != .f32 }
 
     /// y[m][n] = x[m][k] · Wᵀ. `activations` is how finely the integer kernels may quantize x (`ActivationPrecision`).
     func apply(_ x: UnsafePointer<Float>, rows m: Int, into y: UnsafeMutablePointer<Float>,
