@@ -45,7 +45,7 @@ public final class KVSequence: @unchecked Sendable {
     /// forked from it (`SharedPrefixGroup`): per KV head, the keys as op(B) of scores = Q·Kᵀ and the values as
     /// op(B) of out = P·V. Positions never change once written, so a run stays valid for the sequence's life.
     final class PackedRun {
-        let start: Int, count: Int
+        let start: Int, count: Int, kvHeads: Int
         let keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>
         /// Floats per KV head in `keys` and in `values`.
         let keyStride: Int, valueStride: Int
@@ -55,6 +55,7 @@ public final class KVSequence: @unchecked Sendable {
         init(_ seg: Segment, kvHeads: Int, headDim: Int, valueHeadDim: Int, kvDim: Int, vDim: Int) {
             start = seg.start
             count = seg.count
+            self.kvHeads = kvHeads
             keyStride = packedBCount(k: headDim, n: seg.count)
             valueStride = packedBCount(k: seg.count, n: valueHeadDim)
             keys = .allocate(capacity: kvHeads * keyStride)
@@ -66,7 +67,7 @@ public final class KVSequence: @unchecked Sendable {
             }
         }
 
-        var bytes: Int { (keyStride + valueStride) * MemoryLayout<Float>.size }
+        var bytes: Int { kvHeads * (keyStride + valueStride) * MemoryLayout<Float>.size }
 
         deinit {
             keys.deallocate()

@@ -73,6 +73,7 @@ final class InferenceTests: XCTestCase {
         let early = (0..<2).map { _ in prompt.fork() }, earlyAlone = (0..<2).map { _ in prompt.fork() }
         try model.forward([(prompt, Array(ids[50..<70]), .none)])
         let late = (0..<2).map { _ in prompt.fork() }, lateAlone = (0..<2).map { _ in prompt.fork() }
+        let bytesBefore = prompt.ownBytes
         for step in 0..<3 {
             // The longer group first on steps 0 and 2, so its run is packed before the shorter one asks.
             let order = step == 1 ? early + late : late + early
@@ -84,7 +85,10 @@ final class InferenceTests: XCTestCase {
                 XCTAssertLessThan(maxAbsDiff(batch.rowArray(batch.rowsOfItem[i].lowerBound), one.rowArray(0)), 3e-2, "step \(step) stream \(i)")
             }
         }
-        XCTAssertGreaterThan(prompt.ownBytes, prompt.length * 2 * 192 * 30 * 4, "the packed runs count in the prompt's bytes")
+        // One packed run per layer, of the 70 positions: each KV head's keys (64 rows × 80 columns) and values
+        // (70 rows × 64 columns), at least.
+        let packed = model.config.layerCount * model.config.kvHeadCount * (64 * 80 + 70 * 64) * 4
+        XCTAssertGreaterThanOrEqual(prompt.ownBytes - bytesBefore, packed, "the packed runs count in the prompt's bytes")
     }
 
     /// Feeding a text in pieces through the cache (prompt, then one token at a time) matches one pass.
