@@ -30,6 +30,11 @@ let int16PanelsMinRows = 10
     type == .q4_0 || type == .q4_1 || type == .q8_0
 }
 
+/// Whether `quantizedMatMul` runs batches of 10 rows or more of `type` on the integer panels, which stay
+/// efficient at any row count (x panels meet 48 unpacked weight rows at a time), so a caller need not keep an
+/// fp32 copy of such weights for large batches.
+public func integerPanelsSupport(_ type: GGMLType) -> Bool { int16PanelsSupport(type) }
+
 /// Whether `parts` can share one quantization of x on the integer panels: every type on the panels, and either
 /// all Q4 (Q4_0 / Q4_1, one pair order) or all Q8_0.
 @inline(__always) func int16PanelsCanGroup(_ parts: [MatMulPart]) -> Bool {

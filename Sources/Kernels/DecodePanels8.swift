@@ -29,6 +29,9 @@ public enum ActivationPrecision: Sendable {
     /// at least `int16PanelsMinRows` rows: about 1.5× faster there. Meant for sampling steps, whose logits only
     /// choose the next token; scoring keeps `.int16`.
     case int8
+    /// None: x stays fp32 and multiplies dequantized weights, matching a dequantize-then-fp32 product up to
+    /// summation order. Slower; for reference comparisons (the training forward pass checks itself against it).
+    case float32
 }
 
 /// Whether the 8-bit panels handle `type`.

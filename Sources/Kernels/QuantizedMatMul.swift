@@ -32,7 +32,7 @@ public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer
        int8PanelMatMulGroup(parts, k: k, x: x, m: m, pool: pool) {
         return
     }
-    if parts.count > 1, m >= int16PanelsMinRows, k > 0, k % 32 == 0,
+    if activations != .float32, parts.count > 1, m >= int16PanelsMinRows, k > 0, k % 32 == 0,
        int16PanelsCanGroup(parts), parts.allSatisfy({ $0.n > 0 }),
        int16PanelMatMulGroup(parts, k: k, x: x, m: m, pool: pool) {
         return
@@ -59,7 +59,8 @@ public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer
 /// (independent of the thread count). For large m prefer `dequantizeRows` + `sgemm`.
 ///
 /// `activations: .int8` quantizes x to 8 bits instead where the 8-bit panels apply (Q4_0 / Q4_1, m ≥ 10; see
-/// `ActivationPrecision`); elsewhere it changes nothing.
+/// `ActivationPrecision`); elsewhere it changes nothing. `.float32` skips every integer path and the fused m = 1
+/// kernels (whose Σx offset term cancels badly when x has outliers): x stays fp32 against dequantized rows.
 ///
 /// Supported types: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K (`kernelsSupport`).
 public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k: Int, x: UnsafePointer<Float>,
@@ -74,7 +75,8 @@ public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k
         y.update(repeating: 0, count: m * n)
         return
     }
-    if decodeBatchSupports(type, m: m),
+    let integer = activations != .float32
+    if integer, decodeBatchSupports(type, m: m),
        decodeBatchMatMul(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool) {
         return
     }
@@ -82,7 +84,7 @@ public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k
        int8PanelMatMulGroup([MatMulPart(type: type, weights: weights, n: n, y: y)], k: k, x: x, m: m, pool: pool) {
         return
     }
-    if m >= int16PanelsMinRows && int16PanelsSupport(type),
+    if integer && m >= int16PanelsMinRows && int16PanelsSupport(type),
        int16PanelMatMul(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool) {
         return
     }
@@ -90,11 +92,11 @@ public func quantizedMatMul(type: GGMLType, weights: UnsafeRawPointer, n: Int, k
         quantizedMatMulPanels(type: type, weights: weights, stride: stride, n: n, k: k, x: x, m: m, y: y, pool: pool)
         return
     }
-    if m == 1 && decodeKernelSupports(type),
+    if integer && m == 1 && decodeKernelSupports(type),
        decodeMatVec(type: type, weights: weights, stride: stride, n: n, k: k, x: x, y: y, pool: pool) {
         return
     }
-    let fused = m == 1 && (type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q5_1 || type == .q8_0)
+    let fused = integer && m == 1 && (type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q5_1 || type == .q8_0)
     let work = n * k * max(1, m)
     let P = work < 1 << 15 ? 1 : pool.threadCount
     let (chunk, tasks) = rowTasks(n, participants: P)

@@ -387,9 +387,11 @@ public final class InferenceEngine: @unchecked Sendable {
         let t0 = Date()
         let logits: Logits
         do {
-            // A step of decoding rows only samples: wide ones may take 8-bit activations. Prompt rows (whose
-            // logprobs a client may ask for) keep 16-bit ones.
-            logits = try model.forward(batch, activations: prefills.isEmpty ? .int8 : .int16)
+            // A step of decoding rows only samples: wide ones may take 8-bit activations. Prompt rows, and
+            // tokens whose logprobs a client asked for, keep 16-bit ones, so reported logprobs are the scoring
+            // path's.
+            let eightBit = prefills.isEmpty && !decoding.contains { $0.job.spec.logprobs }
+            logits = try model.forward(batch, activations: eightBit ? .int8 : .int16)
         } catch {
             let e = EngineError(.internalError, "the forward pass failed: \(error)")
             for j in Array(jobs.values) { fail(j, e) }

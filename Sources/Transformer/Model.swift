@@ -110,7 +110,8 @@ public final class Model: @unchecked Sendable {
     ///
     /// `activations: .int8` lets batches of 10 rows or more on Q4_0 / Q4_1 weights quantize their activations to
     /// 8 bits (`ActivationPrecision`): for sampling steps, whose logits only pick the next token. Scoring and
-    /// prompt processing keep the default.
+    /// prompt processing keep the default. `.float32` multiplies fp32 activations by dequantized weights
+    /// everywhere (slower; the reference the training forward pass is checked against).
     @discardableResult
     public func forward(_ batch: [(sequence: KVSequence, tokens: [Int], logits: LogitRequest)],
                         activations: ActivationPrecision = .int16) throws -> Logits {

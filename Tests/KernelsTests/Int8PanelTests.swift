@@ -153,4 +153,38 @@ final class Int8PanelTests: XCTestCase {
         let x = randomFloats(16 * k, &rng)
         XCTAssertNotEqual(matMul(.q4_1, data, n: 11, k: k, x, m: 16, .int8), matMul(.q4_1, data, n: 11, k: k, x, m: 16, .int16))
     }
+
+    /// `.float32` keeps x in fp32 on every path (m = 1, 2…9, ≥ 10; all three integer formats): the product equals a
+    /// float64 product of the reference-dequantized weights to fp32 summation slack, 1e-6 of Σ|w·x|. Each row of x
+    /// has a block holding one huge value among small ones, so 16-bit rounding of x (a step of max/32767) misses
+    /// that bound, and the test checks that `.int16` does miss it (it could not pass by ignoring the option).
+    func testFloat32ActivationsSkipEveryIntegerPath() {
+        var rng = Rng(805)
+        let k = 96, n = 13
+        for type in [GGMLType.q4_0, .q4_1, .q8_0] {
+            let data = randomWeights(type, rows: n, k: k, &rng)
+            let w = data.withUnsafeBytes { referenceDequantize(type, $0.baseAddress!, count: n * k) }
+            for m in [1, 3, 12, 40] {
+                var x = randomFloats(m * k, &rng).map { $0 * 1e-2 }
+                for i in 0..<m { x[i * k + 5] = 3000 }
+                func worst(_ a: ActivationPrecision) -> Double {
+                    let y = matMul(type, data, n: n, k: k, x, m: m, a)
+                    var worst = 0.0
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var ref = 0.0, mag = 0.0
+                            for p in 0..<k {
+                                ref += Double(w[j * k + p]) * Double(x[i * k + p])
+                                mag += abs(Double(w[j * k + p]) * Double(x[i * k + p]))
+                            }
+                            worst = max(worst, abs(Double(y[i * n + j]) - ref) / mag)
+                        }
+                    }
+                    return worst
+                }
+                XCTAssertLessThan(worst(.float32), 1e-6, "\(type) m \(m)")
+                XCTAssertGreaterThan(worst(.int16), 1e-6, "\(type) m \(m): the case cannot tell fp32 from 16-bit x")
+            }
+        }
+    }
 }
