@@ -105,12 +105,13 @@ struct DecodeX {
     guard let (v0, v1, v2, v3, mx, sum) = loadFiniteBlock(p) else { return nil }
     // Blocks below 1e-30 (where 32767/max could overflow) quantize to 0: they add < 1e-30·Σ|w|.
     let inv = SIMD8<Float>(repeating: mx > 1e-30 ? 32767 / mx : 0)
-    var q = SIMD32<Int16>()
-    @inline(__always) func put(_ v: SIMD8<Float>, _ at: Int) {
+    // Rounded values lie in ±32767, so the conversions are exact. (Written lane by lane: the standard library's
+    // generic SIMD conversions are not specialized and run scalar code through `_convert`.)
+    @inline(__always) func put(_ v: SIMD8<Float>) -> SIMD8<Int16> {
         let r = (v * inv).rounded(.toNearestOrEven)
-        for i in 0..<8 { q[at + i] = Int16(r[i]) }
+        return SIMD8<Int16>(Int16(r[0]), Int16(r[1]), Int16(r[2]), Int16(r[3]), Int16(r[4]), Int16(r[5]), Int16(r[6]), Int16(r[7]))
     }
-    put(v0, 0); put(v1, 8); put(v2, 16); put(v3, 24)
+    let q = SIMD32(lowHalf: SIMD16(lowHalf: put(v0), highHalf: put(v1)), highHalf: SIMD16(lowHalf: put(v2), highHalf: put(v3)))
     return (q, mx > 1e-30 ? mx / 32767 : 0, sum)
 }
 

@@ -68,10 +68,10 @@ func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int, blockR
             guard let (q, d, sum) = quantizeBlock16(x + i * k + b * 32) else { return false }
             fd[b * 16] = d
             fs[b * 16] = sum
-            for t in 0..<16 {
-                let (e0, e1) = q4 ? q4PairElements(t) : (2 * t, 2 * t + 1)
-                words[(b * 16 + t) * 16] = UInt32(UInt16(bitPattern: q[e0])) | UInt32(UInt16(bitPattern: q[e1])) << 16
-            }
+            // Q4 pair word t holds elements q4PairElements(t): the block's even elements in order, then its odd
+            // ones, taken two lanes at a time. Q8_0's word t holds elements 2t and 2t + 1.
+            let w = unsafeBitCast(q4 ? SIMD32(lowHalf: q.evenHalf, highHalf: q.oddHalf) : q, to: SIMD16<UInt32>.self)
+            for t in 0..<16 { words[(b * 16 + t) * 16] = w[t] }
         }
     }
     return true
@@ -208,7 +208,9 @@ struct PanelTasks {
     var work = 0
 
     init(_ parts: [MatMulPart], k: Int, m: Int) {
-        rowsPerTask = m > 16 ? 48 : 6
+        // 48 rows also for one panel of x against a tall matrix (an output head): tasks of 6 rows wrote 24-byte
+        // pieces of each y row, so the two threads' tasks shared y's cache lines.
+        rowsPerTask = m > 16 || parts.reduce(0, { $0 + $1.n }) >= 8192 ? 48 : 6
         for p in parts {
             firstTask.append(count)
             strides.append(p.type.byteCount(elements: k)!)

@@ -43,14 +43,14 @@ public enum ActivationPrecision: Sendable {
     guard let (v0, v1, v2, v3, mx, sum) = loadFiniteBlock(p) else { return nil }
     // Blocks below 1e-30 quantize to 0, as in `quantizeBlock16`.
     let inv = SIMD8<Float>(repeating: mx > 1e-30 ? 127 / mx : 0)
-    var q = SIMD32<Int8>()
-    var qs = SIMD8<Float>()
-    @inline(__always) func put(_ v: SIMD8<Float>, _ at: Int) {
-        let r = (v * inv).rounded(.toNearestOrEven)
-        qs += r
-        for i in 0..<8 { q[at + i] = Int8(r[i]) }
+    let r0 = (v0 * inv).rounded(.toNearestOrEven), r1 = (v1 * inv).rounded(.toNearestOrEven)
+    let r2 = (v2 * inv).rounded(.toNearestOrEven), r3 = (v3 * inv).rounded(.toNearestOrEven)
+    let qs = (r0 + r1) + (r2 + r3)
+    // Rounded values lie in ±127: the conversions are exact.
+    @inline(__always) func bytes(_ r: SIMD8<Float>) -> SIMD8<Int8> {
+        SIMD8<Int8>(Int8(r[0]), Int8(r[1]), Int8(r[2]), Int8(r[3]), Int8(r[4]), Int8(r[5]), Int8(r[6]), Int8(r[7]))
     }
-    put(v0, 0); put(v1, 8); put(v2, 16); put(v3, 24)
+    let q = SIMD32(lowHalf: SIMD16(lowHalf: bytes(r0), highHalf: bytes(r1)), highHalf: SIMD16(lowHalf: bytes(r2), highHalf: bytes(r3)))
     let dx: Float = mx > 1e-30 ? mx / 127 : 0
     return (q, dx, sum, 8 * (sum - dx * qs.sum()))
 }

@@ -140,18 +140,20 @@ final class Int8PanelTests: XCTestCase {
     }
 
     /// Where the 8-bit panels do not apply (Q8_0 and F16 weights; fewer than 10 rows) `.int8` changes nothing;
-    /// where they do, it does change the result (the option is not ignored).
-    func testOnlyWideQ4BatchesChange() {
+    /// where they do (Q4_0 / Q4_1, ≥ 10 rows), it does change the result (the option is not ignored).
+    func testOnlyWideQuantizedBatchesChange() {
         var rng = Rng(804)
         let k = 96
-        for (type, m) in [(GGMLType.q8_0, 16), (.f16, 16), (.q4_1, 9), (.q4_0, 2), (.q4_1, 1)] {
+        for (type, m) in [(GGMLType.q8_0, 16), (.f16, 16), (.q4_1, 9), (.q4_0, 2), (.q4_1, 1), (.q8_0, 1)] {
             let data = randomWeights(type, rows: 11, k: k, &rng)
             let x = randomFloats(m * k, &rng)
             XCTAssertEqual(matMul(type, data, n: 11, k: k, x, m: m, .int8), matMul(type, data, n: 11, k: k, x, m: m, .int16), "\(type) m \(m)")
         }
-        let data = randomWeights(.q4_1, rows: 11, k: k, &rng)
-        let x = randomFloats(16 * k, &rng)
-        XCTAssertNotEqual(matMul(.q4_1, data, n: 11, k: k, x, m: 16, .int8), matMul(.q4_1, data, n: 11, k: k, x, m: 16, .int16))
+        for type in [GGMLType.q4_1, .q4_0] {
+            let data = randomWeights(type, rows: 11, k: k, &rng)
+            let x = randomFloats(16 * k, &rng)
+            XCTAssertNotEqual(matMul(type, data, n: 11, k: k, x, m: 16, .int8), matMul(type, data, n: 11, k: k, x, m: 16, .int16), "\(type)")
+        }
     }
 
     /// `.float32` keeps x in fp32 on every path (m = 1, 2…9, ≥ 10; all three integer formats): the product equals a
@@ -184,6 +186,31 @@ final class Int8PanelTests: XCTestCase {
                 }
                 XCTAssertLessThan(worst(.float32), 1e-6, "\(type) m \(m)")
                 XCTAssertGreaterThan(worst(.int16), 1e-6, "\(type) m \(m): the case cannot tell fp32 from 16-bit x")
+            }
+        }
+    }
+
+    /// One panel of x against a tall matrix (≥ 8192 rows: 48-row tasks, as an output head runs): 16-bit Q8_0 and
+    /// Q4_1, and 8-bit Q4_1, agree with the fp32 path within their rounding (1e-4 and 1e-2 of Σ|w·x|), on every
+    /// row including the tail task's, with the same bits on 1 and 2 threads.
+    func testTallMatricesWithOnePanel() {
+        var rng = Rng(807)
+        let n = 8197, k = 64, m = 13
+        for (type, precision, tolerance) in [(GGMLType.q8_0, ActivationPrecision.int16, 1e-4), (.q4_1, .int16, 1e-4), (.q4_1, .int8, 1e-2)] {
+            let data = randomWeights(type, rows: n, k: k, &rng)
+            let x = randomFloats(m * k, &rng)
+            let y = matMul(type, data, n: n, k: k, x, m: m, precision)
+            XCTAssertEqual(y, matMul(type, data, n: n, k: k, x, m: m, precision, threads: 1), "\(type) \(precision): 1 vs 2 threads")
+            let ref = matMul(type, data, n: n, k: k, x, m: m, .float32)
+            let w = data.withUnsafeBytes { referenceDequantize(type, $0.baseAddress!, count: n * k) }
+            for i in 0..<m {
+                for j in 0..<n {
+                    var mag: Float = 0
+                    for p in 0..<k { mag += abs(w[j * k + p] * x[i * k + p]) }
+                    if abs(y[i * n + j] - ref[i * n + j]) > Float(tolerance) * mag + 1e-6 {
+                        XCTFail("\(type) \(precision) (\(i), \(j)): \(y[i * n + j]) vs \(ref[i * n + j])"); return
+                    }
+                }
             }
         }
     }
