@@ -186,13 +186,7 @@ func int16PanelKernel(blocks: Int, pairs: Int, wq: UnsafePointer<UInt32>, wd: Un
             c50 = c50.addingProduct(sa, o5[b]); c51 = c51.addingProduct(sbv, o5[b])
         }
     }
-    var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
-    withUnsafeBytes(of: &tile) { raw in
-        let t = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-        for j in 0..<rows {
-            for i in 0..<xRows { y[i * ldy + j] = t[j * 16 + i] }
-        }
-    }
+    storePanelTile((c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51), rows: rows, xRows: xRows, y: y, ldy: ldy)
 }
 
 /// How the panel kernels split a group's weight rows into tasks: task t belongs to the last part whose
@@ -293,4 +287,58 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
         return true
     }
     return P == 1 ? body(serialContext()) : pool.withParallel(body)
+}
+
+/// The 8×8 transpose of rows r0…r7: lane j of result i is lane i of r_j (unpack, shuffle, then 128-bit lane
+/// swaps; each step a two-source pattern LLVM lowers to one instruction).
+@inline(__always)
+func transpose8x8(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>, _ r3: SIMD8<Float>,
+                  _ r4: SIMD8<Float>, _ r5: SIMD8<Float>, _ r6: SIMD8<Float>, _ r7: SIMD8<Float>)
+    -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    @inline(__always) func lo(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD8(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }
+    @inline(__always) func hi(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD8(a[2], b[2], a[3], b[3], a[6], b[6], a[7], b[7]) }
+    @inline(__always) func even(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD8(a[0], a[1], b[0], b[1], a[4], a[5], b[4], b[5]) }
+    @inline(__always) func odd(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> { SIMD8(a[2], a[3], b[2], b[3], a[6], a[7], b[6], b[7]) }
+    let t0 = lo(r0, r1), t1 = hi(r0, r1), t2 = lo(r2, r3), t3 = hi(r2, r3)
+    let t4 = lo(r4, r5), t5 = hi(r4, r5), t6 = lo(r6, r7), t7 = hi(r6, r7)
+    // s0: lanes 0 and 4 of r0…r3; s4: of r4…r7; s1/s5: lanes 1 and 5; s2/s6: 2 and 6; s3/s7: 3 and 7.
+    let s0 = even(t0, t2), s1 = odd(t0, t2), s2 = even(t1, t3), s3 = odd(t1, t3)
+    let s4 = even(t4, t6), s5 = odd(t4, t6), s6 = even(t5, t7), s7 = odd(t5, t7)
+    return (SIMD8(lowHalf: s0.lowHalf, highHalf: s4.lowHalf), SIMD8(lowHalf: s1.lowHalf, highHalf: s5.lowHalf),
+            SIMD8(lowHalf: s2.lowHalf, highHalf: s6.lowHalf), SIMD8(lowHalf: s3.lowHalf, highHalf: s7.lowHalf),
+            SIMD8(lowHalf: s0.highHalf, highHalf: s4.highHalf), SIMD8(lowHalf: s1.highHalf, highHalf: s5.highHalf),
+            SIMD8(lowHalf: s2.highHalf, highHalf: s6.highHalf), SIMD8(lowHalf: s3.highHalf, highHalf: s7.highHalf))
+}
+
+/// Writes a panel kernel's register tile to y: `tile` holds, for weight rows j = 0…5, the sums of x rows 0–7
+/// and 8–15 (elements 2j and 2j + 1); y[i·ldy + j] gets row j's sum for x row i, j < rows, i < xRows. A tile of
+/// 6 weight rows is transposed in registers and stored as 6 contiguous floats per x row; narrower tiles go
+/// element by element.
+@inline(__always)
+func storePanelTile(_ tile: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+                             SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>),
+                    rows: Int, xRows: Int, y: UnsafeMutablePointer<Float>, ldy: Int) {
+    if rows == 6 {
+        @inline(__always) func put(_ col: SIMD8<Float>, _ i: Int) {
+            guard i < xRows else { return }
+            let p = UnsafeMutableRawPointer(y + i * ldy)
+            p.storeBytes(of: col.lowHalf, as: SIMD4<Float>.self)
+            (p + 16).storeBytes(of: SIMD2(col[4], col[5]), as: SIMD2<Float>.self)
+        }
+        let z = SIMD8<Float>()
+        let a = transpose8x8(tile.0, tile.2, tile.4, tile.6, tile.8, tile.10, z, z)
+        put(a.0, 0); put(a.1, 1); put(a.2, 2); put(a.3, 3); put(a.4, 4); put(a.5, 5); put(a.6, 6); put(a.7, 7)
+        if xRows > 8 {
+            let b = transpose8x8(tile.1, tile.3, tile.5, tile.7, tile.9, tile.11, z, z)
+            put(b.0, 8); put(b.1, 9); put(b.2, 10); put(b.3, 11); put(b.4, 12); put(b.5, 13); put(b.6, 14); put(b.7, 15)
+        }
+        return
+    }
+    var t = tile
+    withUnsafeBytes(of: &t) { raw in
+        let f = raw.baseAddress!.assumingMemoryBound(to: Float.self)
+        for j in 0..<rows {
+            for i in 0..<xRows { y[i * ldy + j] = f[j * 16 + i] }
+        }
+    }
 }

@@ -165,13 +165,7 @@ func int8PanelKernel(blocks: Int, wq: UnsafePointer<UInt8>, wf: UnsafePointer<Fl
         fold(&c40, i40, f4, da, sa, ra); fold(&c41, i41, f4, db, sb, rb)
         fold(&c50, i50, f5, da, sa, ra); fold(&c51, i51, f5, db, sb, rb)
     }
-    var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
-    withUnsafeBytes(of: &tile) { raw in
-        let t = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-        for j in 0..<rows {
-            for i in 0..<xRows { y[i * ldy + j] = t[j * 16 + i] }
-        }
-    }
+    storePanelTile((c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51), rows: rows, xRows: xRows, y: y, ldy: ldy)
 }
 
 /// `int16PanelMatMulGroup` with 8-bit x, for parts that are all Q4_0 / Q4_1 (`int8PanelsSupport`): x is

@@ -222,13 +222,7 @@ func rowsByXKernel(k: Int, w: UnsafePointer<Float>, rows: Int, xt: UnsafePointer
         c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
         bp += 16
     }
-    var tile = (c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51)
-    withUnsafeBytes(of: &tile) { raw in
-        let t = raw.baseAddress!.assumingMemoryBound(to: Float.self)
-        for j in 0..<rows {
-            for i in 0..<xRows { y[i * ldy + j] = t[j * 16 + i] }
-        }
-    }
+    storePanelTile((c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51), rows: rows, xRows: xRows, y: y, ldy: ldy)
 }
 
 /// Two scratch arenas private to the calling thread (`shared` and `own` roles of a serial context),
