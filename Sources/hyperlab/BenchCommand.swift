@@ -49,18 +49,22 @@ struct Engine: ParsableCommand {
             }
             return b
         }
-        _ = try model.forward([(model.newSequence(), Array(ids.prefix(64)), .last)])  // fp32 copies, warm caches
+        _ = try model.forward([(model.newSequence(), Array(ids.prefix(64)), .last)])  // warm caches (and any fp32 copies)
         let prompt = try best { _ = try model.forward([(model.newSequence(), ids, .last)]) }
         out.prompt_tok_s = Double(ids.count) / prompt
         let score = try best { _ = try model.teacherForced(ids) }
         out.score_seconds = score
         out.score_tok_s = Double(ids.count) / score
-        let g = try model.generate(promptTokens: ids, options: GenerationOptions(maxTokens: genTokens, sampling: .greedy, stopAtEndOfGeneration: false))
-        out.gen_tok_s = Double(g.tokens.count - 1) / g.decodeSeconds
-        let many = try model.generateMany(promptTokens: ids, count: streams,
-                                          options: GenerationOptions(maxTokens: streamTokens, sampling: SamplingParameters(temperature: 0.8, seed: 1), stopAtEndOfGeneration: false))
+        // Generation rates: the best of `repeats` runs, as for the timings above (bench/inference.py does the same
+        // for llama.cpp's generation).
+        for _ in 0..<max(1, repeats) {
+            let g = try model.generate(promptTokens: ids, options: GenerationOptions(maxTokens: genTokens, sampling: .greedy, stopAtEndOfGeneration: false))
+            out.gen_tok_s = max(out.gen_tok_s, Double(g.tokens.count - 1) / g.decodeSeconds)
+            let many = try model.generateMany(promptTokens: ids, count: streams,
+                                              options: GenerationOptions(maxTokens: streamTokens, sampling: SamplingParameters(temperature: 0.8, seed: 1), stopAtEndOfGeneration: false))
+            out.streams_aggregate_tok_s = max(out.streams_aggregate_tok_s, Double(many.reduce(0) { $0 + $1.tokens.count - 1 }) / many[0].decodeSeconds)
+        }
         out.streams = streams
-        out.streams_aggregate_tok_s = Double(many.reduce(0) { $0 + $1.tokens.count - 1 }) / many[0].decodeSeconds
         out.peak_rss_mib = peakRSSMiB()
         if json { try printJSON(out); return }
         print(String(format: "prompt %d tok: %.1f tok/s | full-logit score: %.2f s | generation: %.1f tok/s | %d streams: %.1f tok/s | peak RSS %.0f MiB",
