@@ -10,7 +10,7 @@ import CPUIntrinsics
 // signed bytes (dx = max|x| / 127, as llama.cpp quantizes activations for these formats).
 //  - x is laid out in panels of 16 rows: for each quad of elements (4 consecutive elements of a row), 64 bytes
 //    holding rows 0–15's four bytes. Per (row, block) it keeps dx, Σx and 8r, r = Σx − dx·Σq (see below).
-//  - each task unpacks 6 weight rows (48 when x has several panels, `PanelTasks`) to one byte per element (the nibble codes 0…15, element order), plus
+//  - each task unpacks up to 48 weight rows (`PanelTasks`) to one byte per element (the nibble codes 0…15, element order), plus
 //    each block's d and offset o (Q4_0: −8d; Q4_1: m).
 //  - the register kernel broadcasts one weight row's quad (4 bytes) and multiplies it with 8 rows' quads per
 //    vector: 6 weight rows × 2 vectors of 16-bit sums. A block is 8 quads, and each 16-bit lane adds at most
@@ -175,7 +175,7 @@ func int8PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>
     let blocks = k / 32, quads = k / 4
     let xPanels = (m + 15) / 16
     precondition(parts.allSatisfy { int8PanelsSupport($0.type) }, "int8PanelMatMulGroup: a part is not Q4_0 / Q4_1")
-    let plan = PanelTasks(parts, k: k, m: m)
+    let plan = PanelTasks(parts, k: k, m: m, threads: pool.threadCount)
     let P = plan.work < 1 << 16 ? 1 : pool.threadCount
     let body: (ParallelContext) -> Bool = { ctx in
         let quadBytes = xPanels * quads * 64, factors = xPanels * blocks * 48
