@@ -52,29 +52,51 @@ func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int, blockR
                      _ xs: UnsafeMutablePointer<Float>) -> Bool {
     let blocks = k / 32, pairs = k / 2
     let panels = (m + 15) / 16
-    for i in 0..<(panels * 16) {
-        let panel = i >> 4, lane = i & 15
-        let words = xq + panel * pairs * 16 + lane
-        let fd = xd + panel * blocks * 16 + lane, fs = xs + panel * blocks * 16 + lane
-        if i >= m {
+    // A block of a panel is quantized row by row into 16 rows × 16 words, then transposed in registers (four
+    // 8×8 transposes) so that each pair's 16 words go out as one 64-byte line.
+    return withUnsafeTemporaryAllocation(of: SIMD16<UInt32>.self, capacity: 16) { buf -> Bool in
+        let rowsBuf = buf.baseAddress!
+        let f = UnsafeRawPointer(rowsBuf).assumingMemoryBound(to: Float.self)
+        for panel in 0..<panels {
+            let words = xq + panel * pairs * 16
+            let fd = xd + panel * blocks * 16, fs = xs + panel * blocks * 16
             for b in blockRange {
-                for t in 0..<16 { words[(b * 16 + t) * 16] = 0 }
-                fd[b * 16] = 0; fs[b * 16] = 0
+                for lane in 0..<16 {
+                    let i = panel * 16 + lane
+                    if i >= m {
+                        rowsBuf[lane] = SIMD16()
+                        fd[b * 16 + lane] = 0; fs[b * 16 + lane] = 0
+                        continue
+                    }
+                    // The m = 1 kernel's block quantization (same rounding, same Σx, same tiny-block rule).
+                    guard let (q, d, sum) = quantizeBlock16(x + i * k + b * 32) else { return false }
+                    fd[b * 16 + lane] = d
+                    fs[b * 16 + lane] = sum
+                    // Q4 pair word t holds elements q4PairElements(t): the block's even elements in order, then
+                    // its odd ones, two lanes at a time. Q8_0's word t holds elements 2t and 2t + 1.
+                    rowsBuf[lane] = unsafeBitCast(q4 ? SIMD32(lowHalf: q.evenHalf, highHalf: q.oddHalf) : q, to: SIMD16<UInt32>.self)
+                }
+                for h in 0..<2 {          // words t = 8h…8h+7
+                    for g in 0..<2 {      // rows 8g…8g+7
+                        @inline(__always) func ld(_ r: Int) -> SIMD8<Float> {
+                            UnsafeRawPointer(f + (8 * g + r) * 16 + 8 * h).load(as: SIMD8<Float>.self)
+                        }
+                        let c = transpose8x8(ld(0), ld(1), ld(2), ld(3), ld(4), ld(5), ld(6), ld(7))
+                        let out = UnsafeMutableRawPointer(words + (b * 16 + 8 * h) * 16 + 8 * g)
+                        out.storeBytes(of: c.0, as: SIMD8<Float>.self)
+                        (out + 64).storeBytes(of: c.1, as: SIMD8<Float>.self)
+                        (out + 128).storeBytes(of: c.2, as: SIMD8<Float>.self)
+                        (out + 192).storeBytes(of: c.3, as: SIMD8<Float>.self)
+                        (out + 256).storeBytes(of: c.4, as: SIMD8<Float>.self)
+                        (out + 320).storeBytes(of: c.5, as: SIMD8<Float>.self)
+                        (out + 384).storeBytes(of: c.6, as: SIMD8<Float>.self)
+                        (out + 448).storeBytes(of: c.7, as: SIMD8<Float>.self)
+                    }
+                }
             }
-            continue
         }
-        for b in blockRange {
-            // The m = 1 kernel's block quantization (same rounding, same Σx, same tiny-block rule).
-            guard let (q, d, sum) = quantizeBlock16(x + i * k + b * 32) else { return false }
-            fd[b * 16] = d
-            fs[b * 16] = sum
-            // Q4 pair word t holds elements q4PairElements(t): the block's even elements in order, then its odd
-            // ones, taken two lanes at a time. Q8_0's word t holds elements 2t and 2t + 1.
-            let w = unsafeBitCast(q4 ? SIMD32(lowHalf: q.evenHalf, highHalf: q.oddHalf) : q, to: SIMD16<UInt32>.self)
-            for t in 0..<16 { words[(b * 16 + t) * 16] = w[t] }
-        }
+        return true
     }
-    return true
 }
 
 /// Unpacks one weight row into pair words (`k/2` words at `wq`), block scales `wd` and offsets `wo`

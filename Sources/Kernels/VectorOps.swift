@@ -149,10 +149,40 @@ public func scaledExp(_ x: UnsafePointer<Float>, count: Int, scale s: Float,
     return (mx, total)
 }
 
+/// The first index of the largest entry among x[0..<count] and that entry, NaNs ignored: (0, −∞) when count is
+/// 0 or no entry exceeds −∞. The same answer as a scalar `x[i] > best` scan, eight lanes at a time.
+public func argmax(_ x: UnsafePointer<Float>, count: Int) -> (index: Int, value: Float) {
+    var best = SIMD8<Float>(repeating: -.infinity)
+    var at = SIMD8<Int32>(repeating: -1)
+    var i = 0
+    if count < Int(Int32.max) {
+        var lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        while i + 8 <= count {
+            let v = vload(x + i)
+            let more = v .> best   // false for NaN: a lane keeps its first largest entry
+            best.replace(with: v, where: more)
+            at.replace(with: lane, where: more)
+            lane &+= 8
+            i += 8
+        }
+    }
+    var bi = -1
+    var bv = -Float.infinity
+    for l in 0..<8 where at[l] >= 0 && (best[l] > bv || (best[l] == bv && Int(at[l]) < bi)) {
+        bv = best[l]; bi = Int(at[l])
+    }
+    while i < count {
+        if x[i] > bv { bv = x[i]; bi = i }
+        i += 1
+    }
+    return (max(bi, 0), bv)
+}
+
 /// log Σ exp(x[i]) over i < count: the largest x plus the log of the shifted exponentials' sum (summed in fp32
-/// lanes per 64 elements, in Double across them). −∞ when count is 0 or every entry is −∞.
-public func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Double {
-    let mx = maxElement(x, count: count)
+/// lanes per 64 elements, in Double across them). −∞ when count is 0 or every entry is −∞. `max`, when given,
+/// must be the largest entry (as `argmax` returns it); it saves a pass.
+public func logSumExp(_ x: UnsafePointer<Float>, count: Int, max known: Float? = nil) -> Double {
+    let mx = known ?? maxElement(x, count: count)
     if mx == -.infinity { return -.infinity }
     let vm = SIMD8<Float>(repeating: mx)
     var total: Double = 0

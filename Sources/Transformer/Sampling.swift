@@ -40,13 +40,8 @@ public struct Sampler: Sendable {
 
     /// The index of the largest value (the first one on ties).
     public static func argmax(_ logits: UnsafeBufferPointer<Float>) -> Int {
-        var best = 0
-        var bestValue = -Float.infinity
-        for i in 0..<logits.count where logits[i] > bestValue {
-            bestValue = logits[i]
-            best = i
-        }
-        return best
+        guard let p = logits.baseAddress else { return 0 }
+        return Kernels.argmax(p, count: logits.count).index
     }
 
     public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> Int {

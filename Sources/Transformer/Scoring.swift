@@ -76,8 +76,12 @@ extension Model {
                 pool.parallelForRanges(n) { range in
                     for r in range {
                         let row = logits.row(r)
-                        a[r] = Sampler.argmax(row)
-                        if r + 1 < n { lp[r] = logProbability(of: tokens[r + 1], in: row) }
+                        // One pass finds the argmax and the largest logit, which the log-sum-exp then reuses.
+                        let (at, top) = argmax(row.baseAddress!, count: row.count)
+                        a[r] = at
+                        if r + 1 < n {
+                            lp[r] = Double(row[tokens[r + 1]]) - logSumExp(row.baseAddress!, count: row.count, max: top.isFinite ? top : nil)
+                        }
                     }
                 }
             }

@@ -557,3 +557,33 @@ final class CodecAgreementTests: XCTestCase {
         }
     }
 }
+
+/// `argmax` against the scalar scan it replaces (first index of the largest entry, NaNs ignored), on lengths
+/// around the 8-lane width, with ties, NaNs and infinities.
+final class ArgmaxTests: XCTestCase {
+    func testMatchesTheScalarScan() {
+        var rng = Rng(808)
+        func scalar(_ x: [Float]) -> (Int, Float) {
+            var best = 0, value = -Float.infinity
+            for i in x.indices where x[i] > value { value = x[i]; best = i }
+            return (best, value)
+        }
+        var cases: [[Float]] = [[], [.nan], [-.infinity, -.infinity], [Float](repeating: .nan, count: 19)]
+        for n in [1, 7, 8, 9, 15, 16, 17, 64, 1000, 49152] {
+            // Few distinct values, so ties are common, spread over lanes and over the tail.
+            var x = (0..<n).map { _ in Float(rng.next() % 5) }
+            cases.append(x)
+            if n > 3 { x[n / 3] = .nan; x[n - 1] = .nan }
+            cases.append(x)
+            if n > 2 { x[n - 2] = .infinity }
+            cases.append(x)
+            cases.append((0..<n).map { _ in -rng.float() - 1 })
+        }
+        for x in cases {
+            let got = x.withUnsafeBufferPointer { argmax($0.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: x.count) }
+            let want = scalar(x)
+            XCTAssertEqual(got.index, want.0, "n \(x.count)")
+            XCTAssertTrue(got.value == want.1 || (got.value.isNaN && want.1.isNaN), "n \(x.count)")
+        }
+    }
+}

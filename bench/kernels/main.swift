@@ -369,8 +369,9 @@ if which == "int8" {
 }
 
 if which == "head" {
-    // The 49152×576 output head at m = 16 rows: Q8_0 (SmolLM2's) vs the same shape in Q4_1, each precision.
-    let m = 16, n = 49152, k = 576
+    // The 49152×576 output head at m rows (default 16; `head 512` is full-logit scoring's): Q8_0 (SmolLM2's) vs
+    // the same shape in Q4_1, each precision.
+    let m = args.count > 2 ? Int(args[2]) ?? 16 : 16, n = 49152, k = 576
     let w8 = randomQuantized(.q8_0, rows: n, k: k, seed: 5), w4 = randomQuantized(.q4_1, rows: n, k: k, seed: 6)
     let x = randomBuffer(m * k), y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
     var best = [Double](repeating: .infinity, count: 3)
