@@ -228,7 +228,9 @@ public final class Model: @unchecked Sendable {
         let hd = c.headDim, vhd = c.valueHeadDim
         let outStride = c.headCount * vhd
         let window = sliding ? c.slidingWindow : nil
-        struct Unit { var item: Int; var row0: Int; var head: Int }  // head: query head, or kv head when grouped
+        // head: the KV head. block: for items of several tokens, which block of `rowBlock` query rows.
+        struct Unit { var item: Int; var row0: Int; var head: Int; var block = 0 }
+        let rowBlock = 64
         var units: [Unit] = []
         var decoding: [(item: Int, row0: Int)] = []
         var row0 = 0
@@ -236,7 +238,11 @@ public final class Model: @unchecked Sendable {
             if item.tokens.count == 1 {
                 decoding.append((i, row0))
             } else if !item.tokens.isEmpty {
-                for h in 0..<c.headCount { units.append(Unit(item: i, row0: row0, head: h)) }
+                for g in 0..<c.kvHeadCount {
+                    for b in 0..<((item.tokens.count + rowBlock - 1) / rowBlock) {
+                        units.append(Unit(item: i, row0: row0, head: g, block: b))
+                    }
+                }
             }
             row0 += item.tokens.count
         }
@@ -265,69 +271,74 @@ public final class Model: @unchecked Sendable {
             let L = p0 + n
             let lo = firstVisiblePosition(p0, window: window)
             let width = L - lo
-            let grouped = n == 1
-            let m = grouped ? group : n
-            let kvHead = grouped ? u.head : u.head / group
-            // Query rows: grouped → the group's heads of one token (stride hd); else one head over n tokens.
-            let qBase = grouped ? q + u.row0 * c.qDim + u.head * group * hd : q + u.row0 * c.qDim + u.head * hd
-            let qStride = grouped ? hd : c.qDim
-            let oBase = grouped ? out + u.row0 * outStride + u.head * group * vhd : out + u.row0 * outStride + u.head * vhd
-            let oStride = grouped ? vhd : outStride
-            if grouped {
+            if n == 1 {
                 // One new token: the group's query heads against every cached key, with SIMD dot
                 // products (a GEMM call per head would cost more than the arithmetic).
+                let m = group, kvHead = u.head
+                let qBase = q + u.row0 * c.qDim + u.head * group * hd
+                let oBase = out + u.row0 * outStride + u.head * group * vhd
                 let scores = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
                 defer { scores.deallocate() }
                 let segs = seq.segments(layer: layer, from: lo, to: L)
                 for sg in segs {
-                    attentionScores(q: qBase, qStride: qStride, rows: m, headDim: hd, keys: sg.keys + kvHead * hd,
+                    attentionScores(q: qBase, qStride: hd, rows: m, headDim: hd, keys: sg.keys + kvHead * hd,
                                     keyStride: c.kvDim, count: sg.count, scale: scaleQ,
                                     into: scores + (sg.start - lo), ldScores: width)
                 }
                 for r in 0..<m { _ = softmax(scores + r * width, count: width) }
                 if segs.isEmpty {
-                    for r in 0..<m { (oBase + r * oStride).update(repeating: 0, count: vhd) }
+                    for r in 0..<m { (oBase + r * vhd).update(repeating: 0, count: vhd) }
                 }
                 for (si, sg) in segs.enumerated() {
                     attentionWeightedSum(weights: scores + (sg.start - lo), ldWeights: width, rows: m,
                                          values: sg.values + kvHead * vhd, valueStride: c.vDim, count: sg.count,
-                                         valueDim: vhd, into: oBase, outStride: oStride, accumulate: si > 0)
+                                         valueDim: vhd, into: oBase, outStride: vhd, accumulate: si > 0)
                 }
                 return
             }
-            // Several new tokens: blocks of query rows, each against only the keys it can see
-            // (causal and windowed), as two small GEMMs per cache segment.
-            let rowBlock = 128
-            var r0 = 0
-            while r0 < n {
-                let r1 = min(n, r0 + rowBlock)
-                let rows = r1 - r0
-                let blo = firstVisiblePosition(p0 + r0, window: window)
-                let bhi = p0 + r1
-                let bw = bhi - blo
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * bw)
-                defer { scores.deallocate() }
-                let segs = seq.segments(layer: layer, from: blo, to: bhi)
-                for sg in segs {
-                    sgemm(transA: false, transB: true, m: rows, n: sg.count, k: hd, alpha: scaleQ,
-                          a: qBase + r0 * qStride, lda: qStride, b: sg.keys + kvHead * hd, ldb: c.kvDim,
-                          beta: 0, c: scores + (sg.start - blo), ldc: bw, pool: pool)
-                }
+            // Several new tokens: one block of query rows of every query head of this KV head, stacked
+            // (head-major) into one matrix, against only the keys the block can see (causal and windowed):
+            // two GEMMs per cache segment, so each segment's keys and values are packed once for the group.
+            let r0 = u.block * rowBlock, r1 = min(n, r0 + rowBlock)
+            let rows = r1 - r0, M = group * rows
+            let blo = firstVisiblePosition(p0 + r0, window: window)
+            let bhi = p0 + r1
+            let bw = bhi - blo
+            let qs = UnsafeMutablePointer<Float>.allocate(capacity: M * hd + M * bw + M * vhd)
+            defer { qs.deallocate() }
+            let scores = qs + M * hd, os = scores + M * bw
+            for j in 0..<group {
+                let head = u.head * group + j
                 for r in 0..<rows {
-                    let pos = p0 + r0 + r
-                    let first = max(blo, firstVisiblePosition(pos, window: window))
-                    let row = scores + r * bw
-                    let a = first - blo, b = pos - blo + 1
-                    for j in 0..<a { row[j] = 0 }
-                    _ = softmax(row + a, count: b - a)
-                    for j in b..<bw { row[j] = 0 }
+                    (qs + (j * rows + r) * hd).update(from: q + (u.row0 + r0 + r) * c.qDim + head * hd, count: hd)
                 }
-                for (si, sg) in segs.enumerated() {
-                    sgemm(transA: false, transB: false, m: rows, n: vhd, k: sg.count,
-                          a: scores + (sg.start - blo), lda: bw, b: sg.values + kvHead * vhd, ldb: c.vDim,
-                          beta: si == 0 ? 0 : 1, c: oBase + r0 * oStride, ldc: oStride, pool: pool)
+            }
+            let segs = seq.segments(layer: layer, from: blo, to: bhi)
+            for sg in segs {
+                sgemm(transA: false, transB: true, m: M, n: sg.count, k: hd, alpha: scaleQ,
+                      a: qs, lda: hd, b: sg.keys + u.head * hd, ldb: c.kvDim,
+                      beta: 0, c: scores + (sg.start - blo), ldc: bw, pool: pool)
+            }
+            for i in 0..<M {
+                let pos = p0 + r0 + i % rows
+                let first = max(blo, firstVisiblePosition(pos, window: window))
+                let row = scores + i * bw
+                let a = first - blo, b = pos - blo + 1
+                for j in 0..<a { row[j] = 0 }
+                _ = softmax(row + a, count: b - a)
+                for j in b..<bw { row[j] = 0 }
+            }
+            if segs.isEmpty { os.update(repeating: 0, count: M * vhd) }
+            for (si, sg) in segs.enumerated() {
+                sgemm(transA: false, transB: false, m: M, n: vhd, k: sg.count,
+                      a: scores + (sg.start - blo), lda: bw, b: sg.values + u.head * vhd, ldb: c.vDim,
+                      beta: si == 0 ? 0 : 1, c: os, ldc: vhd, pool: pool)
+            }
+            for j in 0..<group {
+                let head = u.head * group + j
+                for r in 0..<rows {
+                    (out + (u.row0 + r0 + r) * outStride + head * vhd).update(from: os + (j * rows + r) * vhd, count: vhd)
                 }
-                r0 = r1
             }
         }
     }
