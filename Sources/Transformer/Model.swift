@@ -228,8 +228,9 @@ public final class Model: @unchecked Sendable {
         let hd = c.headDim, vhd = c.valueHeadDim
         let outStride = c.headCount * vhd
         let window = sliding ? c.slidingWindow : nil
-        // head: the KV head. block: for items of several tokens, which block of `rowBlock` query rows.
-        struct Unit { var item: Int; var row0: Int; var head: Int; var block = 0 }
+        // head: the KV head. block: for items of several tokens, which block of `rowBlock` query rows; for one-token
+        // items whose context is split (see below), which part of it, of `parts`, with its partial results at `slot`.
+        struct Unit { var item: Int; var row0: Int; var head: Int; var block = 0; var parts = 1; var slot = 0 }
         let rowBlock = 64
         var units: [Unit] = []
         var decoding: [(item: Int, row0: Int)] = []
@@ -253,9 +254,27 @@ public final class Model: @unchecked Sendable {
         let sharedUnits = SharedPrefixGroup.units(shared, kvHeads: c.kvHeadCount, threads: pool.threadCount)
         // One-token items KV-head-major: consecutive units read the same head's slice of the cache, which
         // forked streams share (their prompt), so it stays in cache while every stream passes over it.
+        // Too few of them to keep every thread busy (one stream decoding: one unit per KV head), each splits its
+        // context into parts of at least 64 keys, whose partial softmax results merge afterwards.
+        let decodeUnits = c.kvHeadCount * alone.count
+        let threads = pool.threadCount
+        let wantParts = decodeUnits > 0 && decodeUnits < 2 * threads ? min(4, (2 * threads + decodeUnits - 1) / decodeUnits) : 1
+        var splitSlots = 0
         for g in 0..<c.kvHeadCount {
-            for d in alone { units.append(Unit(item: d.item, row0: d.row0, head: g)) }
+            for d in alone {
+                let seq = batch[d.item].sequence
+                let width = seq.length + 1 - firstVisiblePosition(seq.length, window: window)
+                let parts = width >= 64 * wantParts ? wantParts : 1
+                for part in 0..<parts {
+                    units.append(Unit(item: d.item, row0: d.row0, head: g, block: part, parts: parts, slot: splitSlots + part))
+                }
+                if parts > 1 { splitSlots += parts }
+            }
         }
+        // Per part: each query row's normalized partial output (vhd floats), then its softmax max and sum.
+        let partStride = group * (vhd + 2)
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max(1, splitSlots * partStride))
+        defer { partials.deallocate() }
         let scaleQ = c.attentionScale
         // The shared groups' units (the largest) go first, so the small ones fill in behind them.
         pool.parallelFor(sharedUnits.count + units.count) { index in
@@ -272,25 +291,31 @@ public final class Model: @unchecked Sendable {
             let lo = firstVisiblePosition(p0, window: window)
             let width = L - lo
             if n == 1 {
-                // One new token: the group's query heads against every cached key, with SIMD dot
-                // products (a GEMM call per head would cost more than the arithmetic).
+                // One new token: the group's query heads against the cached keys (all of them, or this unit's part),
+                // with SIMD dot products (a GEMM call per head would cost more than the arithmetic).
                 let m = group, kvHead = u.head
+                let chunk = (width + u.parts - 1) / u.parts
+                let a = lo + u.block * chunk, b = min(L, a + chunk), w = b - a
                 let qBase = q + u.row0 * c.qDim + u.head * group * hd
-                let oBase = out + u.row0 * outStride + u.head * group * vhd
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: m * width)
+                let split = u.parts > 1
+                let oBase = split ? partials + u.slot * partStride : out + u.row0 * outStride + u.head * group * vhd
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: m * w)
                 defer { scores.deallocate() }
-                let segs = seq.segments(layer: layer, from: lo, to: L)
+                let segs = seq.segments(layer: layer, from: a, to: b)
                 for sg in segs {
                     attentionScores(q: qBase, qStride: hd, rows: m, headDim: hd, keys: sg.keys + kvHead * hd,
                                     keyStride: c.kvDim, count: sg.count, scale: scaleQ,
-                                    into: scores + (sg.start - lo), ldScores: width)
+                                    into: scores + (sg.start - a), ldScores: w)
                 }
-                for r in 0..<m { _ = softmax(scores + r * width, count: width) }
+                for r in 0..<m {
+                    let (mx, sum) = softmax(scores + r * w, count: w)
+                    if split { oBase[m * vhd + 2 * r] = mx; oBase[m * vhd + 2 * r + 1] = sum }
+                }
                 if segs.isEmpty {
                     for r in 0..<m { (oBase + r * vhd).update(repeating: 0, count: vhd) }
                 }
                 for (si, sg) in segs.enumerated() {
-                    attentionWeightedSum(weights: scores + (sg.start - lo), ldWeights: width, rows: m,
+                    attentionWeightedSum(weights: scores + (sg.start - a), ldWeights: w, rows: m,
                                          values: sg.values + kvHead * vhd, valueStride: c.vDim, count: sg.count,
                                          valueDim: vhd, into: oBase, outStride: vhd, accumulate: si > 0)
                 }
@@ -338,6 +363,30 @@ public final class Model: @unchecked Sendable {
                 let head = u.head * group + j
                 for r in 0..<rows {
                     (out + (u.row0 + r0 + r) * outStride + head * vhd).update(from: os + (j * rows + r) * vhd, count: vhd)
+                }
+            }
+        }
+        // Split contexts: each query row's output is its parts' outputs weighted by their share of the softmax
+        // mass, sum_p·e^(max_p − max).
+        if splitSlots > 0 {
+            for u in units where u.parts > 1 && u.block == 0 {
+                let oBase = out + u.row0 * outStride + u.head * group * vhd
+                for r in 0..<group {
+                    var top = -Float.infinity
+                    for p in 0..<u.parts { top = max(top, partials[(u.slot + p) * partStride + group * vhd + 2 * r]) }
+                    var weights = [Float](repeating: 0, count: u.parts)
+                    var total: Float = 0
+                    for p in 0..<u.parts {
+                        let f = partials + (u.slot + p) * partStride + group * vhd + 2 * r
+                        weights[p] = f[0] == -.infinity ? 0 : f[1] * expf(f[0] - top)
+                        total += weights[p]
+                    }
+                    let o = oBase + r * vhd
+                    o.update(repeating: 0, count: vhd)
+                    guard total > 0 else { continue }
+                    for p in 0..<u.parts where weights[p] > 0 {
+                        axpy(weights[p] / total, partials + (u.slot + p) * partStride + r * vhd, o, count: vhd)
+                    }
                 }
             }
         }

@@ -109,6 +109,26 @@ final class InferenceTests: XCTestCase {
         }
     }
 
+    /// One stream decoding after a long context (SmolLM2: 3 KV heads; Gemma 3: 1, with its sliding window
+    /// crossed): attention splits each head's context into parts and merges their softmax results; each step's
+    /// logits match the full pass's row.
+    func testSplitContextDecodingMatchesFullPass() throws {
+        let text = try String(contentsOf: Reference.directory.appendingPathComponent("prompt512.txt"), encoding: .utf8)
+        for (alias, count) in [("smollm2-135m-instruct", 300), ("gemma3-270m", 560)] {
+            let model = try Models.load(alias)
+            let ids = Array(model.tokenizer.encode(text + " " + text).prefix(count))
+            XCTAssertEqual(ids.count, count)
+            let full = try model.forward([(model.newSequence(), ids, .all)])
+            let seq = model.newSequence()
+            _ = try model.forward([(seq, Array(ids.prefix(count - 8)), .none)])
+            for i in (count - 8)..<count {
+                let step = try model.forward([(seq, [ids[i]], .last)])
+                XCTAssertLessThan(maxAbsDiff(step.rowArray(0), full.rowArray(i)), 3e-2, "\(alias) position \(i)")
+                XCTAssertEqual(Sampler.argmax(step.row(0)), Sampler.argmax(full.row(i)), "\(alias) argmax at \(i)")
+            }
+        }
+    }
+
     /// Gemma 3's sliding window: beyond 512 tokens, local layers must forget; a forked continuation
     /// over a long shared prefix must equal the full teacher-forced pass.
     func testLongContextAndForkMatchFullPass() throws {
