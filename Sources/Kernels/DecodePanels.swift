@@ -1,7 +1,7 @@
 import GGUF
 
-// Integer panel kernel for batches of x rows (many streams decoding together, or short prompts) on Q4_0,
-// Q4_1 and Q8_0 weights: the integer counterpart of `quantizedMatMulPanels`.
+// Integer panel kernel for batches of x rows (many streams decoding together, prompts, scoring) on Q4_0,
+// Q4_1, Q5_0 and Q8_0 weights: the integer counterpart of `quantizedMatMulPanels`.
 //
 // The fp32 panel kernel is FMA-bound at 16 rows: 8 multiply-adds per instruction. `vpmaddwd` does 16
 // (two 16-bit products summed into each 32-bit lane), so here both operands are 16-bit integers:
@@ -9,8 +9,8 @@ import GGUF
 //    blocks split over the threads), one fp32 scale per row and 32-element block (dx = max|x| / 32767, the
 //    same rounding as the m = 1 kernel), and laid out in panels of 16 rows: for each element pair p, one
 //    32-bit word per row holding the pair's two integers. A pair is two elements of the same block: for Q4
-//    formats the same nibble of bytes 2 apart (`q4PairElements`), for Q8_0 elements 2t and 2t + 1.
-//  - each task unpacks 6 weight rows into the same pair words (Q4 nibbles centred, q − 8), plus each
+//    formats the same nibble of bytes 2 apart (`q4PairElements`), for Q5_0 and Q8_0 elements 2t and 2t + 1.
+//  - each task unpacks its weight rows into the same pair words (Q4 nibbles centred, q − 8; Q5_0 q − 16), plus each
 //    block's fp32 scale d and, for Q4_1, its offset (m + 8d, which multiplies the block's exact Σx).
 //  - the register kernel broadcasts one weight word and multiplies it with 16 rows' words (two vectors):
 //    6 rows × 2 vectors of exact 32-bit sums per block, then d_w·dx (and offset·Σx) in fp32.
@@ -21,25 +21,28 @@ import GGUF
 // gain over the fp32 panels is ~10% per SmolLM2 step at m = 16, mostly the dequantization it skips
 // (bench/RESULTS.md).
 
-/// From this many rows of x on, Q4_0 / Q4_1 / Q8_0 run on the integer panels (below it, from 2 rows, on
+/// From this many rows of x on, Q4_0 / Q4_1 / Q5_0 / Q8_0 run on the integer panels (below it, from 2 rows, on
 /// `decodeBatchMatMul`): the measured crossover on SmolLM2-135M's shapes.
 let int16PanelsMinRows = 10
 
 /// Whether the integer panel path handles `type`.
 @inline(__always) func int16PanelsSupport(_ type: GGMLType) -> Bool {
-    type == .q4_0 || type == .q4_1 || type == .q8_0
+    type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q8_0
 }
+
+/// Whether x pairs for `type` are elements 2t and 2t + 1 (Q5_0, Q8_0), not the Q4 nibble order.
+@inline(__always) func int16PanelsElementOrder(_ type: GGMLType) -> Bool { type == .q8_0 || type == .q5_0 }
 
 /// Whether `quantizedMatMul` runs batches of 10 rows or more of `type` on the integer panels, which stay
 /// efficient at any row count (x panels meet 48 unpacked weight rows at a time), so a caller need not keep an
 /// fp32 copy of such weights for large batches.
 public func integerPanelsSupport(_ type: GGMLType) -> Bool { int16PanelsSupport(type) }
 
-/// Whether `parts` can share one quantization of x on the integer panels: every type on the panels, and either
-/// all Q4 (Q4_0 / Q4_1, one pair order) or all Q8_0.
+/// Whether `parts` can share one quantization of x on the integer panels: every type on the panels, and one
+/// pair order, all Q4 (Q4_0 / Q4_1) or all element order (Q5_0 / Q8_0).
 @inline(__always) func int16PanelsCanGroup(_ parts: [MatMulPart]) -> Bool {
     guard let first = parts.first else { return false }
-    return parts.allSatisfy { int16PanelsSupport($0.type) && ($0.type == .q8_0) == (first.type == .q8_0) }
+    return parts.allSatisfy { int16PanelsSupport($0.type) && int16PanelsElementOrder($0.type) == int16PanelsElementOrder(first.type) }
 }
 
 /// Quantizes blocks `blockRange` (32 elements each) of every row of x (m rows of k; rows past m, up to the
@@ -106,6 +109,29 @@ func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
                     _ wq: UnsafeMutablePointer<UInt32>, _ wd: UnsafeMutablePointer<Float>, _ wo: UnsafeMutablePointer<Float>) {
     let out = UnsafeMutableRawPointer(wq)
     switch type {
+    case .q5_0:
+        // d, 32 high bits (bit j for element j), then 16 nibble bytes (element j low, j + 16 high): q − 16.
+        // Bit j of a 16-bit word w, for lane j: (w · 2^(15−j)) >> 15, a constant multiply and a shift
+        // (SIMD masks and `replacing(with:where:)` compile to scalar loops here).
+        let toTop = SIMD16<UInt16>(32768, 16384, 8192, 4096, 2048, 1024, 512, 256, 128, 64, 32, 16, 8, 4, 2, 1)
+        for b in 0..<blocks {
+            let blk = src + b * 22
+            wd[b] = halfToFloat(blk.loadUnaligned(as: UInt16.self))
+            wo[b] = 0
+            let qh = blk.loadUnaligned(fromByteOffset: 2, as: SIMD2<UInt16>.self)
+            let v = (blk + 6).loadUnaligned(as: SIMD16<UInt8>.self)
+            // Elements 16h…16h+15: the nibbles, plus 16 where their bit of qh's half h is set, minus 16.
+            @inline(__always) func half(_ nib: SIMD16<UInt8>, _ bits: UInt16) -> SIMD16<Int16> {
+                let high = ((SIMD16<UInt16>(repeating: bits) &* toTop) &>> 15) &<< 4
+                let low = SIMD16<UInt16>(UInt16(nib[0]), UInt16(nib[1]), UInt16(nib[2]), UInt16(nib[3]), UInt16(nib[4]),
+                                         UInt16(nib[5]), UInt16(nib[6]), UInt16(nib[7]), UInt16(nib[8]), UInt16(nib[9]),
+                                         UInt16(nib[10]), UInt16(nib[11]), UInt16(nib[12]), UInt16(nib[13]),
+                                         UInt16(nib[14]), UInt16(nib[15]))
+                return unsafeBitCast(low | high, to: SIMD16<Int16>.self) &- 16
+            }
+            (out + b * 64).storeBytes(of: half(v & 15, qh[0]), as: SIMD16<Int16>.self)
+            (out + b * 64 + 32).storeBytes(of: half(v &>> 4, qh[1]), as: SIMD16<Int16>.self)
+        }
     case .q8_0:
         for b in 0..<blocks {
             let blk = src + b * Q8Block.bytes
@@ -265,13 +291,12 @@ func int16PanelMatMul(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n:
 
 /// `int16PanelMatMul` for several weight matrices with the same input (a layer's q, k and v; gate and up):
 /// x is quantized once, and one parallel phase runs every matrix's tasks, so the threads meet once per group
-/// instead of once per matrix. Every part's type must be Q4_0 or Q4_1 alone, or Q8_0 alone (one pair order
-/// for x). Returns false, having written nothing, if x holds a non-finite value.
+/// instead of once per matrix. Every part's type must be Q4_0 / Q4_1, or Q5_0 / Q8_0 (one pair order for x). Returns false, having written nothing, if x holds a non-finite value.
 func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>, m: Int, pool: ThreadPool) -> Bool {
     let blocks = k / 32, pairs = k / 2
     let xPanels = (m + 15) / 16
-    let q4 = parts[0].type != .q8_0
-    precondition(int16PanelsCanGroup(parts), "int16PanelMatMulGroup: parts mix Q8_0 with Q4 types")
+    let q4 = !int16PanelsElementOrder(parts[0].type)
+    precondition(int16PanelsCanGroup(parts), "int16PanelMatMulGroup: parts mix element-order types with Q4 types")
     let plan = PanelTasks(parts, k: k, m: m, threads: pool.threadCount)
     let P = plan.work < 1 << 16 ? 1 : pool.threadCount
     let body: (ParallelContext) -> Bool = { ctx in

@@ -2,12 +2,12 @@ import XCTest
 import GGUF
 import Kernels
 
-/// Small-batch (m ≥ 2) products on Q4_0 / Q4_1 / Q8_0 weights, which quantize every x row to 16-bit
-/// integers per 32-element block and sum integer products exactly: up to 9 rows in `decodeBatchMatMul`,
-/// from 10 rows in the integer panels (16 rows each; a partial last panel is zero-padded). Checked row by
+/// Small-batch (m ≥ 2) products on Q4_0 / Q4_1 / Q5_0 / Q8_0 weights, which quantize every x row to 16-bit
+/// integers per 32-element block and sum integer products exactly: up to 9 rows in `decodeBatchMatMul`
+/// (Q5_0: the fp32 panels), from 10 rows in the integer panels (16 rows each; a partial last panel is zero-padded). Checked row by
 /// row against a float64 product of the reference-dequantized weights with the unquantized x.
 final class DecodeBatchTests: XCTestCase {
-    let types: [GGMLType] = [.q4_0, .q4_1, .q8_0]
+    let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0]
 
     func matMul(_ type: GGMLType, _ data: [UInt8], n: Int, k: Int, _ x: [Float], m: Int, threads: Int) -> [Float] {
         var y = [Float](repeating: .nan, count: m * n)
@@ -81,7 +81,7 @@ final class DecodeBatchTests: XCTestCase {
         }
     }
 
-    /// Extreme integers (Q4 nibbles all 15, Q8_0 all −128 or 127) times x at full int16 range in every
+    /// Extreme integers (Q4 nibbles all 15, Q5_0 all 15 or −16, Q8_0 all −128 or 127) times x at full int16 range in every
     /// row, on the quantization grid: the int32 sums must not overflow.
     func testExtremeValuesDoNotOverflow() {
         let k = 128, n = 3
@@ -103,6 +103,9 @@ final class DecodeBatchTests: XCTestCase {
                     for i in 0..<16 { data[o + 4 + i] = 0xFF }
                 case .q4_0:
                     for i in 0..<16 { data[o + 2 + i] = row == 1 ? 0x00 : 0xFF }
+                case .q5_0:
+                    // All high bits and nibbles set (q − 16 = 15), or none (−16).
+                    for i in 0..<20 { data[o + 2 + i] = row == 1 ? 0x00 : 0xFF }
                 default:
                     for i in 0..<32 { data[o + 2 + i] = row == 1 ? 0x80 : 0x7F }
                 }
