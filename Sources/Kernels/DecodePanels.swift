@@ -76,7 +76,7 @@ func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int, blockR
                     fd[b * 16 + lane] = d
                     fs[b * 16 + lane] = sum
                     // Q4 pair word t holds elements q4PairElements(t): the block's even elements in order, then
-                    // its odd ones, two lanes at a time. Q8_0's word t holds elements 2t and 2t + 1.
+                    // its odd ones, two lanes at a time. Q5_0's and Q8_0's word t holds elements 2t and 2t + 1.
                     rowsBuf[lane] = unsafeBitCast(q4 ? SIMD32(lowHalf: q.evenHalf, highHalf: q.oddHalf) : q, to: SIMD16<UInt32>.self)
                 }
                 for h in 0..<2 {          // words t = 8h…8h+7

@@ -21,7 +21,7 @@ public struct MatMulPart {
 }
 
 /// `quantizedMatMul` of the same x (m × k) by several weight matrices, with the same results. Where every
-/// part runs on the integer panels (m ≥ 10, all Q4_0 / Q4_1, or all Q8_0), x is quantized once for the whole
+/// part runs on the integer panels (m ≥ 10, all Q4_0 / Q4_1, or all Q5_0 / Q8_0), x is quantized once for the whole
 /// group and one parallel phase covers all of its rows; otherwise each part runs on its own.
 ///
 /// `activations: .int8` runs all-Q4_0 / Q4_1 groups of m ≥ 10 rows on the 8-bit panels (`ActivationPrecision`).

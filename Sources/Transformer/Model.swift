@@ -255,10 +255,11 @@ public final class Model: @unchecked Sendable {
         // One-token items KV-head-major: consecutive units read the same head's slice of the cache, which
         // forked streams share (their prompt), so it stays in cache while every stream passes over it.
         // Too few of them to keep every thread busy (one stream decoding: one unit per KV head), each splits its
-        // context into parts of at least 64 keys, whose partial softmax results merge afterwards.
+        // context into parts of about a share each (only when every share holds ≥ 64 keys), whose partial
+        // softmax results merge afterwards. One thread never splits.
         let decodeUnits = c.kvHeadCount * alone.count
         let threads = pool.threadCount
-        let wantParts = decodeUnits > 0 && decodeUnits < 2 * threads ? min(4, (2 * threads + decodeUnits - 1) / decodeUnits) : 1
+        let wantParts = threads > 1 && decodeUnits > 0 && decodeUnits < 2 * threads ? min(4, (2 * threads + decodeUnits - 1) / decodeUnits) : 1
         var splitSlots = 0
         for g in 0..<c.kvHeadCount {
             for d in alone {
