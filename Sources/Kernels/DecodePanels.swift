@@ -9,9 +9,12 @@ import GGUF
 //    blocks split over the threads), one fp32 scale per row and 32-element block (dx = max|x| / 32767, the
 //    same rounding as the m = 1 kernel), and laid out in panels of 16 rows: for each element pair p, one
 //    32-bit word per row holding the pair's two integers. A pair is two elements of the same block: for Q4
-//    formats the same nibble of bytes 2 apart (`q4PairElements`), for Q5_0 and Q8_0 elements 2t and 2t + 1.
-//  - each task unpacks its weight rows into the same pair words (Q4 nibbles centred, q − 8; Q5_0 q − 16), plus each
-//    block's fp32 scale d and, for Q4_1, its offset (m + 8d, which multiplies the block's exact Σx).
+//    formats the same nibble of bytes 2 apart, for Q5_0 and Q8_0 elements 2t and 2t + 1. In Q4 pair word t
+//    (group g = t / 4, s = t mod 4) sit elements e and e + 2 with e = 4s + g / 2 + 16·(g mod 2): read as one
+//    32-bit word, nibble bytes 4s…4s+3 give group g as (u >> 4g) & 0x000F000F. Over t = 0…15 that is the
+//    block's even elements in order, then its odd ones, two per word.
+//  - each task unpacks its weight rows into the same pair words (Q4 nibbles centred, q − 8; Q5_0 q − 16), plus
+//    each block's fp32 scale d and, for Q4_1, its offset (m + 8d, which multiplies the block's exact Σx).
 //  - the register kernel broadcasts one weight word and multiplies it with 16 rows' words (two vectors):
 //    6 rows × 2 vectors of exact 32-bit sums per block, then d_w·dx (and offset·Σx) in fp32.
 // Each 32-bit lane sums 32 products of a ≤ 8-bit weight and a 16-bit activation, so it cannot overflow.
@@ -75,8 +78,8 @@ func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int, blockR
                     guard let (q, d, sum) = quantizeBlock16(x + i * k + b * 32) else { return false }
                     fd[b * 16 + lane] = d
                     fs[b * 16 + lane] = sum
-                    // Q4 pair word t holds elements q4PairElements(t): the block's even elements in order, then
-                    // its odd ones, two lanes at a time. Q5_0's and Q8_0's word t holds elements 2t and 2t + 1.
+                    // Q4 pair words: the block's even elements in order, then its odd ones, two lanes at a time
+                    // (the pair order above). Q5_0's and Q8_0's word t holds elements 2t and 2t + 1.
                     rowsBuf[lane] = unsafeBitCast(q4 ? SIMD32(lowHalf: q.evenHalf, highHalf: q.oddHalf) : q, to: SIMD16<UInt32>.self)
                 }
                 for h in 0..<2 {          // words t = 8h…8h+7
@@ -150,7 +153,7 @@ func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
             wd[b] = d
             wo[b] = q41 ? halfToFloat(blk.loadUnaligned(fromByteOffset: 2, as: UInt16.self)) + 8 * d : 0
             // The 16 nibble bytes as four 32-bit words u_s = bytes 4s..4s+3: one shift and mask per group
-            // of four pair words (see `q4PairElements`), then centring in 16-bit lanes.
+            // of four pair words (the pair order in the header), then centring in 16-bit lanes.
             let u = (blk + (q41 ? 4 : 2)).loadUnaligned(as: SIMD4<UInt32>.self)
             let mask = SIMD4<UInt32>(repeating: 0x000F_000F), eight = SIMD8<Int16>(repeating: 8)
             let o = out + b * 64
@@ -160,15 +163,6 @@ func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
             (o + 48).storeBytes(of: unsafeBitCast((u &>> 12) & mask, to: SIMD8<Int16>.self) &- eight, as: SIMD8<Int16>.self)
         }
     }
-}
-
-/// The two elements of a Q4 block that pair word t (0..<16) holds: with u_s the block's nibble bytes
-/// 4s..4s+3 read as one 32-bit word, group g = t / 4 is (u >> 4g) & 0x000F000F, i.e. the low or high nibbles
-/// of bytes 4s + (g ≥ 2) and 4s + 2 + (g ≥ 2).
-@inline(__always) func q4PairElements(_ t: Int) -> (Int, Int) {
-    let g = t >> 2, s = t & 3
-    let e = 4 * s + (g >> 1) + (g & 1) * 16
-    return (e, e + 2)
 }
 
 @_transparent func broadcastWord(_ w: UInt32) -> SIMD16<Int16> {
@@ -238,9 +232,9 @@ func int16PanelKernel(blocks: Int, pairs: Int, wq: UnsafePointer<UInt32>, wd: Un
 }
 
 /// How the panel kernels split a group's weight rows into tasks: task t belongs to the last part whose
-/// `firstTask` ≤ t and covers that part's rows from `rowsPerTask`·(t − firstTask[part]). A task of up to 48 rows
-/// (a multiple of 6) is unpacked once and then met by every panel in
-/// turn (up to 8 tiles per panel), so x streams through the cache once per task, not once per 6 rows.
+/// `firstTask` ≤ t and covers that part's rows from `rowsPerTask`·(t − firstTask[part]). A task of up to 48
+/// rows (a multiple of 6) is unpacked once and then met by every panel in turn (up to 8 tiles per panel), so x
+/// streams through the cache once per task, not once per 6 rows.
 struct PanelTasks {
     var firstTask: [Int] = []
     var strides: [Int] = []
@@ -291,7 +285,8 @@ func int16PanelMatMul(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n:
 
 /// `int16PanelMatMul` for several weight matrices with the same input (a layer's q, k and v; gate and up):
 /// x is quantized once, and one parallel phase runs every matrix's tasks, so the threads meet once per group
-/// instead of once per matrix. Every part's type must be Q4_0 / Q4_1, or Q5_0 / Q8_0 (one pair order for x). Returns false, having written nothing, if x holds a non-finite value.
+/// instead of once per matrix. Every part's type must be Q4_0 / Q4_1, or Q5_0 / Q8_0 (one pair order for x).
+/// Returns false, having written nothing, if x holds a non-finite value.
 func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>, m: Int, pool: ThreadPool) -> Bool {
     let blocks = k / 32, pairs = k / 2
     let xPanels = (m + 15) / 16

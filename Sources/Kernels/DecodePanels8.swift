@@ -10,8 +10,8 @@ import CPUIntrinsics
 // signed bytes (dx = max|x| / 127, as llama.cpp quantizes activations for these formats).
 //  - x is laid out in panels of 16 rows: for each quad of elements (4 consecutive elements of a row), 64 bytes
 //    holding rows 0–15's four bytes. Per (row, block) it keeps dx, Σx and 8r, r = Σx − dx·Σq (see below).
-//  - each task unpacks up to 48 weight rows (`PanelTasks`) to one byte per element (the nibble codes 0…15, element order), plus
-//    each block's d and offset o (Q4_0: −8d; Q4_1: m).
+//  - each task unpacks up to 48 weight rows (`PanelTasks`) to one byte per element (the nibble codes 0…15,
+//    element order), plus each block's d and offset o (Q4_0: −8d; Q4_1: m).
 //  - the register kernel broadcasts one weight row's quad (4 bytes) and multiplies it with 8 rows' quads per
 //    vector: 6 weight rows × 2 vectors of 16-bit sums. A block is 8 quads, and each 16-bit lane adds at most
 //    8 · 2 · 15 · 127 = 30,480 in magnitude: exact, no saturation. `vpmaddwd` with ones then sums each row's

@@ -57,7 +57,7 @@ public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer
 /// Other types keep activations in fp32 and match up to summation order: for m = 1 the other
 /// 32-element block formats use fused kernels that never materialize fp32 weights; otherwise a few rows at
 /// a time are dequantized into per-thread scratch and reused for every row of x. Results are deterministic
-/// (independent of the thread count). For large m prefer `dequantizeRows` + `sgemm`.
+/// (independent of the thread count). For large m on the other types prefer `dequantizeRows` + `sgemm`.
 ///
 /// `activations: .int8` quantizes x to 8 bits instead where the 8-bit panels apply (Q4_0 / Q4_1, m ≥ 10; see
 /// `ActivationPrecision`); elsewhere it changes nothing. `.float32` skips every integer path and the fused m = 1

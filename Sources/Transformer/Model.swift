@@ -259,7 +259,8 @@ public final class Model: @unchecked Sendable {
         // softmax results merge afterwards. One thread never splits.
         let decodeUnits = c.kvHeadCount * alone.count
         let threads = pool.threadCount
-        let wantParts = threads > 1 && decodeUnits > 0 && decodeUnits < 2 * threads ? min(4, (2 * threads + decodeUnits - 1) / decodeUnits) : 1
+        let wantParts = threads > 1 && decodeUnits > 0 && decodeUnits < 2 * threads
+            ? min(4, (2 * threads + decodeUnits - 1) / decodeUnits) : 1   // ≤ 4: the merge's weights are a SIMD4
         var splitSlots = 0
         for g in 0..<c.kvHeadCount {
             for d in alone {
@@ -375,7 +376,7 @@ public final class Model: @unchecked Sendable {
                 for r in 0..<group {
                     var top = -Float.infinity
                     for p in 0..<u.parts { top = max(top, partials[(u.slot + p) * partStride + group * vhd + 2 * r]) }
-                    var weights = [Float](repeating: 0, count: u.parts)
+                    var weights = SIMD4<Float>()   // parts ≤ 4
                     var total: Float = 0
                     for p in 0..<u.parts {
                         let f = partials + (u.slot + p) * partStride + group * vhd + 2 * r
