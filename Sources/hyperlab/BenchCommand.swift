@@ -23,6 +23,8 @@ struct Engine: ParsableCommand {
     @Option(name: .customLong("stream-tokens")) var streamTokens = 32
     @Option var repeats = 3
     @Flag var json = false
+    @Flag(name: .customLong("streams-only"), help: "Time only the many-streams phase, `repeats` times (for profiling it).")
+    var streamsOnly = false
 
     struct Out: Encodable {
         var model = "", threads = 0, prompt_tokens = 0
@@ -50,6 +52,19 @@ struct Engine: ParsableCommand {
             return b
         }
         _ = try model.forward([(model.newSequence(), Array(ids.prefix(64)), .last)])  // warm caches (and any fp32 copies)
+        if streamsOnly {
+            for _ in 0..<max(1, repeats) {
+                let many = try model.generateMany(promptTokens: ids, count: streams,
+                                                  options: GenerationOptions(maxTokens: streamTokens, sampling: SamplingParameters(temperature: 0.8, seed: 1), stopAtEndOfGeneration: false))
+                let rate = Double(many.reduce(0) { $0 + $1.tokens.count - 1 }) / many[0].decodeSeconds
+                out.streams_aggregate_tok_s = max(out.streams_aggregate_tok_s, rate)
+                if !json { print(String(format: "%d streams: %.1f tok/s", streams, rate)) }
+            }
+            out.streams = streams
+            out.peak_rss_mib = peakRSSMiB()
+            if json { try printJSON(out) }
+            return
+        }
         let prompt = try best { _ = try model.forward([(model.newSequence(), ids, .last)]) }
         out.prompt_tok_s = Double(ids.count) / prompt
         let score = try best { _ = try model.teacherForced(ids) }
