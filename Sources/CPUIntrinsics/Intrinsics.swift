@@ -41,3 +41,11 @@ public func multiplyAddPairs(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<In
     return r
     #endif
 }
+
+/// A hint to fetch the cache line holding `p` into every cache level (`prefetcht0` on x86): for weight streams
+/// whose next rows the hardware prefetchers do not fetch early enough. No effect on results; a no-op where
+/// LLVM has no prefetch instruction.
+@inlinable @inline(__always)
+public func prefetch(_ p: UnsafeRawPointer) {
+    Builtin.int_prefetch_RawPointer(p._rawValue, Int32(0)._value, Int32(3)._value, Int32(1)._value)
+}

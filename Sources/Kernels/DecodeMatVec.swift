@@ -1,4 +1,5 @@
 import GGUF
+import CPUIntrinsics
 
 // Integer matrix-vector kernels for single-token decoding (quantizedMatMul with m = 1) on Q4_0, Q4_1,
 // Q5_0, Q8_0, Q4_K and Q6_K weights.
@@ -17,7 +18,8 @@ import GGUF
 // consecutive blocks of a row share one 256-bit register (block 2p in the low 128 bits), so decoding needs
 // no byte-to-word widening: ~34 instructions per two blocks, scales and min terms included.
 // Rows are processed one at a time: the weights then stream strictly sequentially, which measured
-// clearly faster from DRAM than interleaving 2 or 4 rows (the hardware prefetchers keep up).
+// clearly faster from DRAM than interleaving 2 or 4 rows. Each row also asks for the row
+// `KernelTuning.prefetchRowsAhead` ahead (within its task), which the hardware prefetchers fetch too late.
 //
 // Q8_0: the block's 32 signed bytes are sign-extended to 16 bits straight from memory (vpmovsxbw) and
 // multiplied with x in natural order.
@@ -178,6 +180,7 @@ func decodeQ4Rows(q41: Bool, _ weights: UnsafeRawPointer, _ stride: Int, _ block
     var j = r0
     while j < r1 {
         let p = weights + j * stride
+        if j + prefetchRowsAhead < r1 { prefetchLines(p + prefetchRowsAhead * stride, bytes: stride) }
         var acc = SIMD8<Float>(), mins = SIMD4<Float>()
         @inline(__always) func step(_ o: Int, _ o2: Int, _ xq: UnsafePointer<Int16>, _ f: UnsafePointer<Float>) {
             // Scale halves [d_a, m_a, d_b, m_b] (Q4_0: [d_a, d_a, d_b, d_b]).
@@ -248,6 +251,7 @@ func decodeElementOrderRows<B: ElementOrderBlock>(_ format: B.Type, _ weights: U
     let bytes = B.bytes
     for j in r0..<r1 {
         let p = weights + j * stride
+        if j + prefetchRowsAhead < r1 { prefetchLines(p + prefetchRowsAhead * stride, bytes: stride) }
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
         var xq = x.q
         var xd = x.xds
@@ -330,6 +334,7 @@ func decodeQ4KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: In
                    _ y: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
     for j in r0..<r1 {
         let row = weights + j * stride
+        if j + prefetchRowsAhead < r1 { prefetchLines(row + prefetchRowsAhead * stride, bytes: stride) }
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var mins: Float = 0
         for sb in 0..<superBlocks {
@@ -364,6 +369,7 @@ func decodeQ6KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: In
     let off = SIMD16<Int16>(repeating: 32)
     for j in r0..<r1 {
         let row = weights + j * stride
+        if j + prefetchRowsAhead < r1 { prefetchLines(row + prefetchRowsAhead * stride, bytes: stride) }
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         for sb in 0..<superBlocks {
             let p = row + sb * 210

@@ -368,6 +368,48 @@ if which == "int8" {
     print("m=\(m) layers: int16 best \(String(format: "%.2f", bestA * 1e3)) ms mean \(String(format: "%.2f", sumA / Double(reps) * 1e3)); int8 best \(String(format: "%.2f", bestB * 1e3)) ms mean \(String(format: "%.2f", sumB / Double(reps) * 1e3)); speed-up \(String(format: "%.2f", bestA / bestB))×; max |Δy| \(maxErr) of max |y| \(maxY)")
 }
 
+if which == "pf" {
+    // Weight prefetch distance (rows ahead of the row being unpacked), interleaved in one process:
+    // `pf layers8|layers16|head|decode [m] [d1,d2,...]`: a 16-stream step's layer matmuls (Q4_1, 8- or 16-bit
+    // x), the Q8_0 49152×576 head, or a single-token step's matrix-vector products (head included).
+    let what = args.count > 2 ? args[2] : "layers8"
+    let m = args.count > 3 ? Int(args[3])! : 16
+    let ds = args.count > 4 ? args[4].split(separator: ",").map { Int($0)! } : [0, 4, 8, 16]
+    let shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)]
+    var seed: UInt64 = 1
+    let layers = what == "head" ? [] : (0..<30).map { _ in shapes.map { (n, k) in defer { seed += 1 }; return randomQuantized(.q4_1, rows: n, k: k, seed: seed) } }
+    let head = what == "head" || what == "decode" ? randomQuantized(.q8_0, rows: 49152, k: 576, seed: 5) : nil
+    let x = randomBuffer(m * 1536)
+    let ys = (0..<7).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: m * 49152) }
+    let a: ActivationPrecision = what == "layers8" ? .int8 : .int16
+    func step() {
+        if let head { quantizedMatMul(type: .q8_0, weights: head, n: 49152, k: 576, x: x, m: m, y: ys[0]); if what == "head" { return } }
+        if what == "decode" {
+            // Generation: every matrix on its own at m = 1 (the fused per-layer kernels aside).
+            for l in layers { for (i, (n, k)) in shapes.enumerated() { quantizedMatMul(type: .q4_1, weights: l[i], n: n, k: k, x: x, m: 1, y: ys[i]) } }
+            return
+        }
+        for l in layers {
+            quantizedMatMulGroup((0..<3).map { MatMulPart(type: .q4_1, weights: l[$0], n: shapes[$0].0, y: ys[$0]) }, k: 576, x: x, m: m, activations: a)
+            quantizedMatMul(type: .q4_1, weights: l[3], n: 576, k: 576, x: x, m: m, y: ys[3], activations: a)
+            quantizedMatMulGroup((4..<6).map { MatMulPart(type: .q4_1, weights: l[$0], n: shapes[$0].0, y: ys[$0]) }, k: 576, x: x, m: m, activations: a)
+            quantizedMatMul(type: .q4_1, weights: l[6], n: 576, k: 1536, x: x, m: m, y: ys[6], activations: a)
+        }
+    }
+    let reps = m > 64 ? 8 : 40
+    var all = [[Double]](repeating: [], count: ds.count)
+    for _ in 0..<reps {
+        for (i, d) in ds.enumerated() {
+            KernelTuning.prefetchRowsAhead = d
+            let t0 = now(); step(); all[i].append(now() - t0)
+        }
+    }
+    for (i, d) in ds.enumerated() {
+        let v = all[i].sorted()
+        print("\(what) m=\(m) ahead \(d): best \(String(format: "%.2f", v[0] * 1e3)) ms median \(String(format: "%.2f", v[v.count / 2] * 1e3))")
+    }
+}
+
 if which == "head" {
     // The 49152×576 output head at m rows (default 16; `head 512` is full-logit scoring's): Q8_0 (SmolLM2's) vs
     // the same shape in Q4_1, each precision.
