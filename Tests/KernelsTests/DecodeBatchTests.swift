@@ -145,6 +145,38 @@ final class DecodeBatchTests: XCTestCase {
         }
     }
 
+    /// The weight prefetch (`KernelTuning.prefetchRowsAhead`) is only a hint: off, at its default and far past the
+    /// last row, the m = 1 kernels (every decode type, K-quants included) and the 16- and 8-bit panels give
+    /// bit-identical results, and prefetching past a matrix's end reads nothing it should not.
+    func testPrefetchDistanceChangesNothing() {
+        var rng = Rng(205)
+        let saved = KernelTuning.prefetchRowsAhead
+        defer { KernelTuning.prefetchRowsAhead = saved }
+        let pool = ThreadPool(threads: 2)
+        let cases: [(GGMLType, Int, Int, ActivationPrecision)] = [
+            (.q4_0, 1, 576, .int16), (.q4_1, 1, 576, .int16), (.q5_0, 1, 576, .int16), (.q8_0, 1, 576, .int16),
+            (.q4_K, 1, 512, .int16), (.q6_K, 1, 512, .int16),
+            (.q4_1, 16, 576, .int16), (.q8_0, 16, 576, .int16), (.q5_0, 23, 160, .int16),
+            (.q4_0, 16, 576, .int8), (.q4_1, 21, 160, .int8)]
+        for (type, m, k, precision) in cases {
+            let n = 301
+            let data = randomWeights(type, rows: n, k: k, &rng)
+            let x = randomFloats(m * k, &rng)
+            var results: [[Float]] = []
+            for ahead in [0, saved, 8, 100_000] {
+                KernelTuning.prefetchRowsAhead = ahead
+                var y = [Float](repeating: .nan, count: m * n)
+                data.withUnsafeBytes { raw in
+                    quantizedMatMul(type: type, weights: raw.baseAddress!, n: n, k: k, x: x, m: m, y: &y,
+                                    activations: precision, pool: pool)
+                }
+                results.append(y)
+            }
+            XCTAssertFalse(results[0].contains { !$0.isFinite }, "\(type) m \(m): non-finite output")
+            for r in results.dropFirst() { XCTAssertEqual(r, results[0], "\(type) m \(m) \(precision)") }
+        }
+    }
+
     /// Results do not depend on the thread count or on repetition.
     func testDeterministicAcrossThreadCounts() {
         var rng = Rng(204)

@@ -410,6 +410,55 @@ if which == "pf" {
     }
 }
 
+if which == "packedattn" {
+    // One 16-stream decode step's shared-prompt attention as the engine runs it (SharedPrefixGroup.attend):
+    // keys and values of a 512-position prompt packed once per layer and KV head (packBPanels), 6 units per
+    // layer (3 KV heads × 2 slices of 8 streams × 3 query heads). Between steps a 96 MB buffer is touched (not
+    // timed; NOFLUSH=1 skips it), as a step's weights evict the caches. `packedattn [width]`.
+    let hd = 64, group = 3, kvDim = 192, kvHeads = 3, layers = 30
+    let width = args.count > 2 ? Int(args[2])! : 512
+    let pk = (0..<layers).map { _ -> UnsafeMutablePointer<Float> in
+        let k = randomBuffer(width * kvDim), p = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * packedBCount(k: hd, n: width))
+        for h in 0..<kvHeads { packBPanels(transB: true, b: k + h * hd, ldb: kvDim, k: hd, n: width, into: p + h * packedBCount(k: hd, n: width)) }
+        return p
+    }
+    let pv = (0..<layers).map { _ -> UnsafeMutablePointer<Float> in
+        let v = randomBuffer(width * kvDim), p = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * packedBCount(k: width, n: hd))
+        for h in 0..<kvHeads { packBPanels(transB: false, b: v + h * hd, ldb: kvDim, k: width, n: hd, into: p + h * packedBCount(k: width, n: hd)) }
+        return p
+    }
+    let q = randomBuffer(16 * group * hd)
+    let flush = randomBuffer(24 << 20)
+    var times: [Double] = []
+    for _ in 0..<20 {
+        do {
+            var s: Float = 0
+            if getenv("NOFLUSH") == nil { for j in stride(from: 0, to: 24 << 20, by: 16) { s += flush[j] } }
+            if s == 12345 { print(s) }
+            let t0 = now()
+            for l in 0..<layers {
+                pool.parallelFor(kvHeads * 2) { u in
+                    let h = u / 2, rows = 8 * group
+                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
+                    let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * hd)
+                    defer { scores.deallocate(); o.deallocate() }
+                    sgemmPackedB(m: rows, n: width, k: hd, alpha: 0.125, a: q + (u % 2) * rows * hd, lda: hd,
+                                 packedB: pk[l] + h * packedBCount(k: hd, n: width), c: scores, ldc: width)
+                    for r in 0..<rows { _ = softmax(scores + r * width, count: width) }
+                    sgemmPackedB(m: rows, n: hd, k: width, a: scores, lda: width, packedB: pv[l] + h * packedBCount(k: width, n: hd),
+                                 c: o, ldc: hd)
+                }
+            }
+            times.append(now() - t0)
+        }
+    }
+    let flops = 2.0 * 2.0 * Double(16 * group * width * hd * kvHeads * layers)
+    do {
+        let v = times.sorted()
+        print("packed shared attention, width \(width): best \(String(format: "%.2f", v[0] * 1e3)) ms median \(String(format: "%.2f", v[v.count / 2] * 1e3)) (\(String(format: "%.0f", flops / v[v.count / 2] / 1e9)) GFLOP/s)")
+    }
+}
+
 if which == "head" {
     // The 49152×576 output head at m rows (default 16; `head 512` is full-logit scoring's): Q8_0 (SmolLM2's) vs
     // the same shape in Q4_1, each precision.
