@@ -26,12 +26,15 @@ public enum ActivationPrecision: Sendable {
     /// 16-bit, with ≤ 1.5e-5 of each block's largest |x| rounding error per element: every path's default.
     case int16
     /// 8-bit (≤ 1/254 of the block's largest |x|, llama.cpp's activation precision), on Q4_0 / Q4_1 batches of
-    /// at least `int16PanelsMinRows` rows: about 1.5× faster there. Meant for sampling steps, whose logits only
+    /// at least `int8MinimumRows` rows: about 1.5× faster there. Meant for sampling steps, whose logits only
     /// choose the next token; scoring keeps `.int16`.
     case int8
     /// None: x stays fp32 and multiplies dequantized weights, matching a dequantize-then-fp32 product up to
     /// summation order. Slower; for reference comparisons (the training forward pass checks itself against it).
     case float32
+
+    /// The fewest rows a product takes 8-bit activations at (smaller batches keep 16 bits whatever is asked).
+    public static var int8MinimumRows: Int { int16PanelsMinRows }
 }
 
 /// Whether the 8-bit panels handle `type`.

@@ -387,11 +387,12 @@ public final class InferenceEngine: @unchecked Sendable {
         let t0 = Date()
         let logits: Logits
         do {
-            // A step of decoding rows only samples: wide ones may take 8-bit activations. Prompt rows, and
-            // tokens whose logprobs a client asked for, keep 16-bit ones, so reported logprobs are the scoring
-            // path's.
-            let eightBit = prefills.isEmpty && !decoding.contains { $0.job.spec.logprobs }
-            logits = try model.forward(batch, activations: eightBit ? .int8 : .int16)
+            // Decoding rows (first in the batch) only sample: wide groups of them may take 8-bit activations,
+            // also in steps that prefill prompts. Prompt rows, whose keys and values the prompt cache keeps, and
+            // steps with tokens whose logprobs a client asked for keep 16-bit ones, so reported logprobs are the
+            // scoring path's.
+            let eightBit = !decoding.contains { $0.job.spec.logprobs }
+            logits = try model.forward(batch, activations: .int16, eightBitLeadingItems: eightBit ? decoding.count : 0)
         } catch {
             let e = EngineError(.internalError, "the forward pass failed: \(error)")
             for j in Array(jobs.values) { fail(j, e) }

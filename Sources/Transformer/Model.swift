@@ -112,9 +112,16 @@ public final class Model: @unchecked Sendable {
     /// 8 bits (`ActivationPrecision`): for sampling steps, whose logits only pick the next token. Scoring and
     /// prompt processing keep the default. `.float32` multiplies fp32 activations by dequantized weights
     /// everywhere (slower; the reference the training forward pass is checked against).
+    ///
+    /// `eightBitLeadingItems`: with `.int16`, the first that many items (each exactly one token with a `.last`
+    /// logit request: sampling rows) take 8-bit activations while the rest keep 16 bits. A continuous-batching
+    /// step then samples its decoding rows as a pure decoding step would while its prompt rows, whose keys and
+    /// values outlive the step, keep the scoring path's precision. Every matrix runs twice, once per part; the
+    /// split is made only when the 8-bit part is wide enough to take the 8-bit kernels
+    /// (`ActivationPrecision.int8MinimumRows`).
     @discardableResult
     public func forward(_ batch: [(sequence: KVSequence, tokens: [Int], logits: LogitRequest)],
-                        activations: ActivationPrecision = .int16) throws -> Logits {
+                        activations: ActivationPrecision = .int16, eightBitLeadingItems: Int = 0) throws -> Logits {
         lock.lock(); defer { lock.unlock() }
         let c = config
         var seen = Set<ObjectIdentifier>()
@@ -130,6 +137,14 @@ public final class Model: @unchecked Sendable {
             }
         }
         let T = batch.reduce(0) { $0 + $1.tokens.count }
+        guard eightBitLeadingItems >= 0 && eightBitLeadingItems <= batch.count,
+              batch.prefix(eightBitLeadingItems).allSatisfy({ $0.tokens.count == 1 && $0.logits == .last }) else {
+            throw ModelError.invalidArgument("eightBitLeadingItems must count leading one-token items with a .last logit request")
+        }
+        // Rows [0, lead) multiply with 8-bit activations, the rest with `activations` (one part when no split pays).
+        let lead = activations == .int16 && eightBitLeadingItems >= ActivationPrecision.int8MinimumRows ? eightBitLeadingItems : 0
+        let parts: [(rows: Range<Int>, precision: ActivationPrecision)] =
+            lead == 0 ? [(0..<T, activations)] : lead == T ? [(0..<T, .int8)] : [(0..<lead, .int8), (lead..<T, .int16)]
         // Which rows need logits, and where each item's rows land in the output.
         var logitRows: [Int] = []
         var rowsOfItem: [Range<Int>] = []
@@ -170,7 +185,11 @@ public final class Model: @unchecked Sendable {
         for (l, w) in weights.layers.enumerated() {
             let sliding = c.slidingLayers[l]
             rmsNormRows(x, T, c.dim, w.attnNorm, c.normEpsilon, out: s.h)
-            LinearWeight.apply([w.wq, w.wk, w.wv], s.h, rows: T, into: [s.q, s.k, s.v], activations: activations, pool: pool)
+            for p in parts {
+                LinearWeight.apply([w.wq, w.wk, w.wv], s.h + p.rows.lowerBound * c.dim, rows: p.rows.count,
+                                   into: [s.q + p.rows.lowerBound * c.qDim, s.k + p.rows.lowerBound * c.kvDim, s.v + p.rows.lowerBound * c.vDim],
+                                   activations: p.precision, pool: pool)
+            }
             if let b = w.bq { addBias(s.q, T, c.qDim, b) }
             if let b = w.bk { addBias(s.k, T, c.kvDim, b) }
             if let b = w.bv { addBias(s.v, T, c.vDim, b) }
@@ -192,13 +211,23 @@ public final class Model: @unchecked Sendable {
                 r += n
             }
             attention(batch: batch, layer: l, sliding: sliding, q: s.q, out: s.attn)
-            w.wo.apply(s.attn, rows: T, into: s.h, activations: activations, pool: pool)
+            for p in parts {
+                w.wo.apply(s.attn + p.rows.lowerBound * c.headCount * c.valueHeadDim, rows: p.rows.count,
+                           into: s.h + p.rows.lowerBound * c.dim, activations: p.precision, pool: pool)
+            }
             if let pn = w.postAttnNorm { rmsNormRows(s.h, T, c.dim, pn, c.normEpsilon, out: s.h) }
             add(x, s.h, T * c.dim)
             rmsNormRows(x, T, c.dim, w.ffnNorm, c.normEpsilon, out: s.h)
-            LinearWeight.apply([w.wGate, w.wUp], s.h, rows: T, into: [s.gate, s.up], activations: activations, pool: pool)
+            for p in parts {
+                LinearWeight.apply([w.wGate, w.wUp], s.h + p.rows.lowerBound * c.dim, rows: p.rows.count,
+                                   into: [s.gate + p.rows.lowerBound * c.ffnDim, s.up + p.rows.lowerBound * c.ffnDim],
+                                   activations: p.precision, pool: pool)
+            }
             gatedActivation(s.gate, s.up, T * c.ffnDim, c.activation, pool: pool)
-            w.wDown.apply(s.gate, rows: T, into: s.h, activations: activations, pool: pool)
+            for p in parts {
+                w.wDown.apply(s.gate + p.rows.lowerBound * c.ffnDim, rows: p.rows.count, into: s.h + p.rows.lowerBound * c.dim,
+                              activations: p.precision, pool: pool)
+            }
             if let pn = w.postFFNNorm { rmsNormRows(s.h, T, c.dim, pn, c.normEpsilon, out: s.h) }
             add(x, s.h, T * c.dim)
         }
@@ -214,7 +243,13 @@ public final class Model: @unchecked Sendable {
             for (i, r) in logitRows.enumerated() {
                 rmsNormRow(x + r * c.dim, c.dim, weights.outputNorm, c.normEpsilon, out: hr + i * c.dim)
             }
-            weights.output.apply(hr, rows: R, into: logits.storage, activations: activations, pool: pool)
+            // The leading items' logit rows are the first `lead` (one each), so the head splits as the layers do.
+            let headParts: [(rows: Range<Int>, precision: ActivationPrecision)] =
+                lead == 0 ? [(0..<R, activations)] : lead == R ? [(0..<R, .int8)] : [(0..<lead, .int8), (lead..<R, .int16)]
+            for p in headParts {
+                weights.output.apply(hr + p.rows.lowerBound * c.dim, rows: p.rows.count,
+                                     into: logits.storage + p.rows.lowerBound * c.vocabularySize, activations: p.precision, pool: pool)
+            }
         }
         return logits
     }

@@ -276,4 +276,43 @@ final class EightBitSamplingStepTests: XCTestCase {
         XCTAssertLessThan(worstLogit, 0.8)
         XCTAssertGreaterThanOrEqual(agree, streams - 2)
     }
+
+    /// A continuous-batching step with sampling rows first and a prompt after them (`eightBitLeadingItems`):
+    /// each sampling row's logits are bit-identical to a pure 8-bit decoding step's (and differ from a 16-bit
+    /// one's), and every prompt row's are bit-identical to the prompt run alone at 16 bits, so the keys and values
+    /// the prompt cache keeps are the scoring path's. Below `int8MinimumRows` sampling rows nothing splits;
+    /// a lead that is not one-token `.last` items is refused.
+    func testMixedStepSplitsPrecisionByRow() throws {
+        let model = try Models.load("smollm2-135m-instruct")
+        let (seq, _) = try model.prefill(model.tokenizer.encode("The harbour was quiet that night, and the keeper climbed the stairs to", parseSpecial: false))
+        let feed = model.tokenizer.encode(" light the lamp before the storm came in from the west over the", parseSpecial: false)
+        let prompt = model.tokenizer.encode("A short note on the history of canals: they carried coal, grain and stone across the country", parseSpecial: false)
+        XCTAssertGreaterThanOrEqual(prompt.count, ActivationPrecision.int8MinimumRows)
+        func rows(_ logits: Logits, _ items: Range<Int>) -> [[Float]] {
+            items.flatMap { logits.rowsOfItem[$0].map { Array(logits.row($0)) } }
+        }
+        for streams in [12, 4] {
+            XCTAssertGreaterThanOrEqual(feed.count, streams)
+            func decodes() -> [(sequence: KVSequence, tokens: [Int], logits: LogitRequest)] {
+                (0..<streams).map { (seq.fork(), [feed[$0]], LogitRequest.last) }
+            }
+            let mixed = try model.forward(decodes() + [(model.newSequence(), prompt, .all)], activations: .int16,
+                                          eightBitLeadingItems: streams)
+            let unsplit = try model.forward(decodes() + [(model.newSequence(), prompt, .all)], activations: .int16)
+            let eight = rows(try model.forward(decodes(), activations: .int8), 0..<streams)
+            let sixteen = rows(try model.forward(decodes(), activations: .int16), 0..<streams)
+            let alone = rows(try model.forward([(model.newSequence(), prompt, .all)]), 0..<1)
+            // (Booleans, so that a failure does not print 49,152 logits per row.)
+            if streams >= ActivationPrecision.int8MinimumRows {
+                XCTAssertTrue(rows(mixed, streams..<(streams + 1)) == alone, "\(streams) sampling rows: the prompt's rows differ from the prompt alone")
+                XCTAssertTrue(eight != sixteen, "the 8-bit step should differ from the 16-bit one")
+                XCTAssertTrue(rows(mixed, 0..<streams) == eight, "\(streams) sampling rows: not those of a pure 8-bit decoding step")
+            } else {
+                // Too few to split: the whole step is the 16-bit one.
+                XCTAssertTrue(rows(mixed, 0..<(streams + 1)) == rows(unsplit, 0..<(streams + 1)), "\(streams) sampling rows: split although too few")
+            }
+        }
+        XCTAssertThrowsError(try model.forward([(model.newSequence(), prompt, .last)] + Array(repeating: (seq.fork(), [feed[0]], LogitRequest.last), count: 1),
+                                               eightBitLeadingItems: 1))
+    }
 }
