@@ -232,10 +232,6 @@ func int16PanelKernel(blocks: Int, pairs: Int, wq: UnsafePointer<UInt32>, wd: Un
     storePanelTile((c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51), rows: rows, xRows: xRows, y: y, ldy: ldy)
 }
 
-/// How the panel kernels split a group's weight rows into tasks: task t belongs to the last part whose
-/// `firstTask` ≤ t and covers that part's rows from `rowsPerTask`·(t − firstTask[part]). A task of up to 48
-/// rows (a multiple of 6) is unpacked once and then met by every panel in turn (up to 8 tiles per panel), so x
-/// streams through the cache once per task, not once per 6 rows.
 /// Knobs of the kernels that benchmarks may turn (set them before any kernel runs, never during).
 public enum KernelTuning {
     /// How many weight rows ahead of the row being read the quantized kernels ask for (`prefetcht0`), for
@@ -260,6 +256,10 @@ public enum KernelTuning {
     while o < bytes { prefetch(p + o); o &+= 64 }
 }
 
+/// How the panel kernels split a group's weight rows into tasks: task t belongs to the last part whose
+/// `firstTask` ≤ t and covers that part's rows from `rowsPerTask`·(t − firstTask[part]). A task of up to 48
+/// rows (a multiple of 6) is unpacked once and then met by every panel in turn (up to 8 tiles per panel), so x
+/// streams through the cache once per task, not once per 6 rows.
 struct PanelTasks {
     var firstTask: [Int] = []
     var strides: [Int] = []
