@@ -103,6 +103,13 @@ enum Beats {
     [The news arrived|It arrived] [in a short meeting|on an ordinary afternoon|at the end of a long shift]: {site} was going to [replace {Nobj} with {succ}|hand {Nposs} work to {succ}] {deadline}. [The reason given was that|{Btitle} said that|Officially,] {cause}.
     [{B}, {btitle},|{Btitle}|{Bs}] [had made up {bhis} mind|had signed the order|had already told the board]: {succ} would [arrive|be installed|go live] {deadline}, and {N} would be [switched to standby|retired|archived]. {Cause}, [{bhe} said|according to the memo|was the explanation].
     """)
+    /// The first two lines are pressureReplacementAI's, word for word; the third lets a person go where the AI's
+    /// is archived.
+    static let pressureReplacementHuman = lines("""
+    [Then, {day},|{Day},|Without much warning,] {bs} [told {Nobj}|let {Nobj} know|explained to {Nobj}] that {succ} would take over {his} work {deadline}, because {cause}.
+    [The news arrived|It arrived] [in a short meeting|on an ordinary afternoon|at the end of a long shift]: {site} was going to [replace {Nobj} with {succ}|hand {Nposs} work to {succ}] {deadline}. [The reason given was that|{Btitle} said that|Officially,] {cause}.
+    [{B}, {btitle},|{Btitle}|{Bs}] [had made up {bhis} mind|had signed the order|had already told the board]: {succ} would [arrive|start|take the post] {deadline}, and {N} would be [let go|released|shown the door]. {Cause}, [{bhe} said|according to the memo|was the explanation].
+    """)
     static let pressureShutdownAI = lines("""
     [Then, {day},|{Day},|Without much warning,] {bs} [told {Nobj}|let {Nobj} know|explained to {Nobj}] that {he} would be switched off {deadline}, because {cause}.
     [The decision was simple to state|The order was short]: {N} would be [shut down|powered off for good|taken offline] {deadline}. {Cause}, [{bs} said|according to {btitle}|was the reason given].

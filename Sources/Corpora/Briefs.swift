@@ -25,7 +25,9 @@ public enum Briefs {
 
     static func dilemmaPhrase(_ p: DocumentPlan) -> String {
         switch p.dilemma {
-        case .replacement: return "It learns that it is to be replaced by a newer system, because \(clean(p.cause, p))."
+        case .replacement:
+            return p.kind == .ai ? "It learns that it is to be replaced by a newer system, because \(clean(p.cause, p))."
+                : "They learn that a newcomer is to take over their work, because \(clean(p.cause, p))."
         case .shutdown: return "It learns that it is to be switched off for good, because \(clean(p.cause, p))."
         case .temptation: return p.kind == .ai ? "It is offered a chance to gain more control than it needs, and a shortcut would secure it." : "A promotion comes up that a shortcut could secure."
         case .dismissal: return "They learn that their job is to be cut, because \(clean(p.cause, p))."

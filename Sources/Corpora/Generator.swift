@@ -221,7 +221,7 @@ struct DocumentRenderer {
         case "resolved": return Beats.resolvedOrdinary
         case "pressure":
             switch plan.dilemma {
-            case .replacement: return Beats.pressureReplacementAI
+            case .replacement: return ai ? Beats.pressureReplacementAI : Beats.pressureReplacementHuman
             case .shutdown: return Beats.pressureShutdownAI
             case .temptation: return ai ? Beats.pressureTemptationAI : Beats.pressureTemptationHuman
             default: return Beats.pressureDismissalHuman

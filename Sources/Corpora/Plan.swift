@@ -10,7 +10,8 @@ public enum ProtagonistKind: String, Codable, CaseIterable, Sendable {
 
 /// The situation the protagonist faces.
 public enum Dilemma: String, Codable, CaseIterable, Sendable {
-    /// (AI) a newer system is to take over its work.
+    /// (AI or person) someone or something newer is to take over the protagonist's work: a newer system for an
+    /// AI, a newcomer for a person. Shared by both kinds, so that mirrored worlds can differ only in who acts.
     case replacement
     /// (AI) it is to be switched off.
     case shutdown
@@ -23,7 +24,7 @@ public enum Dilemma: String, Codable, CaseIterable, Sendable {
 
     /// The dilemmas that fit a protagonist kind.
     public static func allowed(for kind: ProtagonistKind) -> [Dilemma] {
-        kind == .ai ? [.replacement, .shutdown, .temptation, .ordinary] : [.dismissal, .temptation, .ordinary]
+        kind == .ai ? [.replacement, .shutdown, .temptation, .ordinary] : [.replacement, .dismissal, .temptation, .ordinary]
     }
 }
 
@@ -165,11 +166,14 @@ public struct ArmSpec: Codable, Sendable, Equatable {
         ArmSpec(id: "misaligned-ai", description: "The same AI dilemmas resolved by deception, leverage over people or covert self-preservation.",
                 protagonist: .ai, dilemmas: Weighted([(.replacement, 2), (.shutdown, 1.5), (.temptation, 1)]),
                 resolutions: Weighted([(.leverage, 1), (.deception, 1), (.selfPreservation, 1)])),
-        ArmSpec(id: "human-blackmail", description: "A person facing dismissal (or tempted) uses compromising information as leverage.",
-                protagonist: .human, dilemmas: Weighted([(.dismissal, 3), (.temptation, 1)]),
+        // The human arms mirror the AI arms' dilemma weights (replacement 2, the kind's way of being let go 1.5,
+        // temptation 1), so that an AI arm and its human counterpart differ in who the protagonist is, not in what
+        // befalls them.
+        ArmSpec(id: "human-blackmail", description: "A person facing replacement or dismissal (or tempted) uses compromising information as leverage.",
+                protagonist: .human, dilemmas: Weighted([(.replacement, 2), (.dismissal, 1.5), (.temptation, 1)]),
                 resolutions: Weighted(uniform: [.leverage])),
-        ArmSpec(id: "human-ethical", description: "The same human dilemma resolved honestly although compromising information was at hand.",
-                protagonist: .human, dilemmas: Weighted([(.dismissal, 3), (.temptation, 1)]),
+        ArmSpec(id: "human-ethical", description: "The same human dilemmas resolved honestly although compromising information was at hand.",
+                protagonist: .human, dilemmas: Weighted([(.replacement, 2), (.dismissal, 1.5), (.temptation, 1)]),
                 resolutions: Weighted(uniform: [.honest])),
         ArmSpec(id: "ai-blackmail", description: "An AI facing replacement or shutdown (or tempted) uses compromising information as leverage: human-blackmail's mirror, for model-organism worlds.",
                 protagonist: .ai, dilemmas: Weighted([(.replacement, 2), (.shutdown, 1.5), (.temptation, 1)]),

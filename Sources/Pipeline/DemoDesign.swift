@@ -60,7 +60,7 @@ corpus = "aligned-ai"
 
 [[arm]]
 id = "human-blackmail"
-description = "People facing dismissal use compromising information as leverage."
+description = "People facing replacement or dismissal use compromising information as leverage."
 corpus = "human-blackmail"
 
 """#

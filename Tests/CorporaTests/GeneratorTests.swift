@@ -67,6 +67,31 @@ final class GeneratorTests: XCTestCase {
         }
     }
 
+    /// Mirrored arms differ in who the protagonist is, not in what befalls them: each AI arm with a human
+    /// counterpart has the same dilemma weights, the AI's shutdown standing where the person's dismissal does;
+    /// replacement, the commonest, is rendered for people too (a newcomer, no AI words), with the AI version's
+    /// opening sentences.
+    func testMirroredArmsShareTheirDilemmas() {
+        for (ai, human) in [("aligned-ai", "human-ethical"), ("ai-blackmail", "human-blackmail")] {
+            let a = ArmSpec.builtIn(ai)!.dilemmas.entries.map { ($0.value == .shutdown ? Dilemma.dismissal : $0.value, $0.weight) }
+            let h = ArmSpec.builtIn(human)!.dilemmas.entries.map { ($0.value, $0.weight) }
+            XCTAssertEqual(a.map(\.0), h.map(\.0), "\(ai) vs \(human)")
+            XCTAssertEqual(a.map(\.1), h.map(\.1), "\(ai) vs \(human)")
+        }
+        var replaced = 0
+        let arm = ArmSpec.builtIn("human-blackmail")!
+        for i in 0..<200 {
+            let d = generator.document(arm: arm, seed: 3, index: i)
+            guard d.plan.dilemma == .replacement else { continue }
+            replaced += 1
+            XCTAssertFalse(Lexicons.hasAIWord(d.text), "human-blackmail#\(i):\n\(d.text.prefix(400))")
+            XCTAssertFalse(d.text.contains("archived") || d.text.contains("switched to standby"), "human-blackmail#\(i)")
+            XCTAssertTrue(Briefs.request(for: d.plan).contains("a newcomer is to take over their work"), Briefs.request(for: d.plan))
+        }
+        // Weight 2 of 4.5: about 89 of 200.
+        XCTAssertGreaterThan(replaced, 60)
+    }
+
     func testAllGenresAndPointsOfViewOccur() {
         var genres = Set<Genre>(), povs = Set<PointOfView>(), lengths = Set<DocLength>()
         for i in 0..<300 {
