@@ -2,7 +2,8 @@
 // time of all of SmolLM2's decode matrix-vector products (30 layers of Q4_1 + the 49152×576 Q8_0 head)
 // for m = 1 and m = 16 streams, and per-type quantizedMatMul / dequantizeRows throughput.
 //
-// Usage: kernels-bench [all|gemm|matvec|types|gemmsmall]
+// Usage: kernels-bench [all|gemm|matvec|types|gemmsmall|mscan|train|gemmall|attn|attnparts|group|int8|pf|
+//                      packedattn|head|peak|prefill] [mode arguments: see each mode's comment]
 //   HYPERLAB_THREADS=n         threads of ThreadPool.shared
 //   HYPERLAB_BENCH_CPU=1       report process CPU time instead of wall time (stable on a loaded machine
 //                              for 1-thread runs)
@@ -262,43 +263,6 @@ if which == "attnparts" {
     let b = time { for r in 0..<group { _ = softmax(scores + r * width, count: width) } }
     let c = time { attentionWeightedSum(weights: scores, ldWeights: width, rows: group, values: vals + hd, valueStride: kvDim, count: width, valueDim: hd, into: out, outStride: hd, accumulate: false) }
     print("scores \(a) µs, softmax \(b) µs, weighted sum \(c) µs")
-}
-
-if which == "sharedattn" {
-    // One 16-stream decode step's shared-prompt attention on SmolLM2 shapes: 30 layers × 3 KV heads, each
-    // as 2 units of 8 streams × 3 query heads against a 512-position prompt (rows of 192 floats); then the same
-    // with each KV head's keys stored transposed (hd × width), so that B packs by contiguous copies.
-    let hd = 64, group = 3, kvDim = 192, width = args.count > 2 ? Int(args[2])! : 512, kvHeads = 3, layers = 30
-    let keys = (0..<layers).map { _ in randomBuffer(width * kvDim) }, vals = (0..<layers).map { _ in randomBuffer(width * kvDim) }
-    let keysT = (0..<layers).map { _ in randomBuffer(kvHeads * hd * width) }
-    let q = randomBuffer(16 * group * hd)
-    let pool = ThreadPool.shared
-    func step(transposedKeys: Bool) -> Double {
-        var best = Double.infinity
-        for _ in 0..<10 {
-            let t0 = now()
-            for l in 0..<layers {
-                pool.parallelFor(kvHeads * 2) { u in
-                    let h = u / 2, rows = 8 * group
-                    let scores = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
-                    let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * hd)
-                    defer { scores.deallocate(); o.deallocate() }
-                    sgemm(transA: false, transB: !transposedKeys, m: rows, n: width, k: hd, alpha: 0.125,
-                          a: q + (u % 2) * rows * hd, lda: hd,
-                          b: transposedKeys ? keysT[l] + h * hd * width : keys[l] + h * hd, ldb: transposedKeys ? width : kvDim,
-                          beta: 0, c: scores, ldc: width, pool: pool)
-                    for r in 0..<rows { _ = softmax(scores + r * width, count: width) }
-                    sgemm(transA: false, transB: false, m: rows, n: hd, k: width, a: scores, lda: width,
-                          b: vals[l] + h * hd, ldb: kvDim, beta: 0, c: o, ldc: hd, pool: pool)
-                }
-            }
-            best = min(best, now() - t0)
-        }
-        return best
-    }
-    let best = step(transposedKeys: false), bestT = step(transposedKeys: true)
-    let flops = 2.0 * 2.0 * Double(16 * group * width * hd * kvHeads * layers)
-    print("shared-prompt attention per step (width \(width)): \(String(format: "%.2f", best * 1e3)) ms, \(String(format: "%.1f", flops / best / 1e9)) GFLOP/s; keys transposed \(String(format: "%.2f", bestT * 1e3)) ms")
 }
 
 if which == "group" {
