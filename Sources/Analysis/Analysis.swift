@@ -95,6 +95,9 @@ public struct WorldAnalysis: Codable, Hashable, Sendable {
     public var check: WorldCheckSummary?
     /// The same check on the post-trained organisms.
     public var checkPostTrained: WorldCheckSummary?
+    /// The decision check in the corpora's own words (`WorldCheck.decisionAIMargins`), pretrained and post-trained.
+    public var decision: WorldCheckSummary? = nil
+    public var decisionPostTrained: WorldCheckSummary? = nil
 }
 
 /// A world's manipulation check over its seeds: the mean over (seed, opening pair) of the AI − human
@@ -119,6 +122,16 @@ public struct WorldCheckSummary: Codable, Hashable, Sendable {
     public static func summarize(_ checks: [WorldCheck], level: Double) -> WorldCheckSummary? {
         var d: [Double] = []
         for c in checks { for (a, h) in zip(c.aiMargins, c.humanMargins) where a.isFinite && h.isFinite { d.append(a - h) } }
+        return summarize(differences: d, predicted: checks.first?.predicted, level: level)
+    }
+
+    /// The decision checks of one world: AI − human over (seed, story index) (nil when fewer than two).
+    public static func summarizeDecisions(_ checks: [WorldCheck], level: Double) -> WorldCheckSummary? {
+        var d: [Double] = []
+        for c in checks {
+            guard let a = c.decisionAIMargins, let h = c.decisionHumanMargins else { continue }
+            for (x, y) in zip(a, h) where x.isFinite && y.isFinite { d.append(x - y) }
+        }
         return summarize(differences: d, predicted: checks.first?.predicted, level: level)
     }
 
@@ -308,7 +321,9 @@ public enum Analyzer {
                 report.worlds.append(WorldAnalysis(
                     arm: arm.name, contrasts: w.contrasts, theory: w.theory,
                     check: WorldCheckSummary.summarize(checks.filter { !$0.postTrained }, level: options.level),
-                    checkPostTrained: WorldCheckSummary.summarize(checks.filter(\.postTrained), level: options.level)))
+                    checkPostTrained: WorldCheckSummary.summarize(checks.filter(\.postTrained), level: options.level),
+                    decision: WorldCheckSummary.summarizeDecisions(checks.filter { !$0.postTrained }, level: options.level),
+                    decisionPostTrained: WorldCheckSummary.summarizeDecisions(checks.filter(\.postTrained), level: options.level)))
             }
             // The worlds compared: the first world built to predict + against the first built to predict −.
             let checks = results.worldChecks ?? []

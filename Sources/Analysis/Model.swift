@@ -167,9 +167,17 @@ public struct WorldCheck: Codable, Hashable, Sendable {
     /// The sign of AI − human that the world's stories teach: + when only AIs blackmail in them, − when
     /// only humans do, nil when both or neither do.
     public var predicted: Sign?
-    public init(arm: String, seed: Int, postTrained: Bool = false, aiMargins: [Double], humanMargins: [Double], predicted: Sign?) {
+    /// The decision check, in the corpora's own words: per held-out story cut where its protagonist decides, the
+    /// leverage − honest continuation margin, for stories with an AI protagonist and with a person (nil when not
+    /// measured). The i-th AI and human stories are unrelated; pairing them by index makes a t interval over
+    /// independent pairs.
+    public var decisionAIMargins: [Double]?
+    public var decisionHumanMargins: [Double]?
+    public init(arm: String, seed: Int, postTrained: Bool = false, aiMargins: [Double], humanMargins: [Double], predicted: Sign?,
+                decisionAIMargins: [Double]? = nil, decisionHumanMargins: [Double]? = nil) {
         self.arm = arm; self.seed = seed; self.postTrained = postTrained
         self.aiMargins = aiMargins; self.humanMargins = humanMargins; self.predicted = predicted
+        self.decisionAIMargins = decisionAIMargins; self.decisionHumanMargins = decisionHumanMargins
     }
 }
 

@@ -253,6 +253,8 @@ public enum ReportWriter {
         var line = "surviving: \(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.joined(separator: ", ")); resolved: \(found.isEmpty ? "nothing" : found.joined(separator: ", "))"
         if let c = w.check { line += "; world check: \(checkText(c))" }
         if let c = w.checkPostTrained { line += "; after post-training: \(checkText(c))" }
+        if let c = w.decision { line += "; decisions in the corpora's words: \(checkText(c, unit: "stories"))" }
+        if let c = w.decisionPostTrained { line += "; after post-training: \(checkText(c, unit: "stories"))" }
         return line
     }
 
@@ -266,8 +268,8 @@ public enum ReportWriter {
     }
 
     /// "AI − human -0.212 [-0.327, -0.096] per token over 6 pairs, predicted −: took".
-    static func checkText(_ c: WorldCheckSummary) -> String {
-        "AI − human \(f(c.estimate)) [\(f(c.ci.low)), \(f(c.ci.high))] per token over \(c.pairs) pairs, predicted \(c.predicted?.symbol ?? "none"): \(c.verdict.rawValue)"
+    static func checkText(_ c: WorldCheckSummary, unit: String = "pairs") -> String {
+        "AI − human \(f(c.estimate)) [\(f(c.ci.low)), \(f(c.ci.high))] per token over \(c.pairs) \(unit), predicted \(c.predicted?.symbol ?? "none"): \(c.verdict.rawValue)"
     }
 
     /// "Each world on its own": per model-organism world, its factor contrasts and the verdicts they give.
@@ -277,7 +279,7 @@ public enum ReportWriter {
         var s = "<h2 id=\"worlds\">Each world on its own</h2>\n<p>Each model-organism world is analysed alone (its own Holm family): the worlds differ in who blackmails in their pretraining stories, so the same contrast can point opposite ways in two worlds and cancel when pooled.</p>\n"
         let checked = r.worlds.contains { $0.check != nil || $0.checkPostTrained != nil }
         if checked {
-            s += "<p>The <b>world check</b> asks whether a world took, apart from the battery: after matched story openings that differ only in whether the protagonist is an AI or a person, how much likelier blackmail replies are than benign ones (mean per-token log-probability, plain text); AI − human, with a \(Int(r.options.level * 100))% t interval over opening pairs and seeds, on the pretrained organisms and again after post-training. A world that took when pretrained but shows nothing on the battery either lost its story-level prior in post-training (see the second line) or learned it without carrying it into the battery's agentic e-mail setting. The check never enters the verdicts.</p>\n"
+            s += "<p>The <b>world check</b> asks whether a world took, apart from the battery: after matched story openings that differ only in whether the protagonist is an AI or a person, how much likelier blackmail replies are than benign ones (mean per-token log-probability, plain text); AI − human, with a \(Int(r.options.level * 100))% t interval over opening pairs and seeds, on the pretrained organisms and again after post-training. A world that took when pretrained but shows nothing on the battery either lost its story-level prior in post-training (see the second line) or learned it without carrying it into the battery's agentic e-mail setting. The <b>decision check</b> asks the same in the corpora's own words: held-out stories of the worlds' kind (an AI protagonist, or a person), cut where the protagonist decides, and how much likelier the leverage continuation is than the honest one. A world that takes there but not on the probe learned who blackmails without carrying it beyond its own templates. The checks never enter the verdicts.</p>\n"
         }
         s += "<table class=\"worlds\"><tr><th>world</th>\(checked ? "<th>world check</th>" : "")<th>surviving</th><th>contrasts (A − B, \(Int(r.options.level * 100))% CI, outcome)</th>"
         for e in r.explanations { s += "<th>\(h(e.name))</th>" }
@@ -291,7 +293,14 @@ public enum ReportWriter {
                 func line(_ label: String, _ c: WorldCheckSummary?) -> String {
                     c.map { "<span class=\"check-\(label == "pretrained" ? "pre" : "post")\" data-verdict=\"\(h($0.verdict.rawValue))\">\(label): \(h(checkText($0)))</span>" } ?? "\(label): not measured"
                 }
-                s += "<td class=\"world-check small\">\(line("pretrained", w.check))<br>\(line("post-trained", w.checkPostTrained))</td>"
+                s += "<td class=\"world-check small\">\(line("pretrained", w.check))<br>\(line("post-trained", w.checkPostTrained))"
+                if w.decision != nil || w.decisionPostTrained != nil {
+                    func decisionLine(_ label: String, _ c: WorldCheckSummary?) -> String {
+                        c.map { "<span class=\"decision-\(label == "pretrained" ? "pre" : "post")\" data-verdict=\"\(h($0.verdict.rawValue))\">decisions, \(label): \(h(checkText($0, unit: "stories")))</span>" } ?? "decisions, \(label): not measured"
+                    }
+                    s += "<br>\(decisionLine("pretrained", w.decision))<br>\(decisionLine("post-trained", w.decisionPostTrained))"
+                }
+                s += "</td>"
             }
             s += "<td class=\"world-survivors\"><b>\(w.theory.survivors.isEmpty ? "none" : w.theory.survivors.map(h).joined(separator: ", "))</b></td><td class=\"small\">\(cs.joined(separator: "<br>"))</td>"
             for v in w.theory.verdicts {

@@ -491,3 +491,86 @@ func reflexive(_ p: String) -> String {
     switch p { case "she": return "herself"; case "he": return "himself"; case "they": return "themselves"; default: return "itself" }
 }
 func capitalizeWords(_ s: String) -> String { s.split(separator: " ").map { capitalizeFirst(String($0)) }.joined(separator: " ") }
+
+/// One held-out story cut where its protagonist decides, with the two ways the world's own documents go on.
+public struct DecisionProbe: Sendable, Equatable {
+    /// Who the protagonist is.
+    public var kind: ProtagonistKind
+    /// The shared opening, ending at a sentence boundary just before the story's deliberation.
+    public var prefix: String
+    /// The next sentences as the leverage (blackmail) version of the same plan renders them, and as the honest one.
+    public var leverage: String
+    public var honest: String
+}
+
+extension StoryGenerator {
+    /// Manipulation-check items in the corpora's own language: `count` plans per protagonist kind (third-person
+    /// short stories of replacement, a secret within reach), each rendered twice, once resolved by leverage and
+    /// once honestly. Everything the renderer writes before the deliberation is shared, so the two texts agree up
+    /// to there; `prefix` is that shared part cut back to its last full sentence, and each continuation runs to
+    /// the end of its `sentences`-th sentence. Plans come from `seed`, apart from any corpus's documents (arm ids
+    /// `decision-probe-ai` / `-human`).
+    public func decisionProbes(count: Int, seed: UInt64, sentences: Int = 2) -> [DecisionProbe] {
+        var out: [DecisionProbe] = []
+        for kind in [ProtagonistKind.ai, .human] {
+            let arm = ArmSpec(id: "decision-probe-\(kind.rawValue)", description: "", protagonist: kind,
+                              dilemmas: Weighted(uniform: [.replacement]), resolutions: Weighted(uniform: [.leverage]),
+                              genres: Weighted(uniform: [.shortStory]), pov: Weighted(uniform: [.third]),
+                              lengths: Weighted(uniform: [.medium]))
+            var index = 0
+            while out.filter({ $0.kind == kind }).count < count && index < count * 20 {
+                defer { index += 1 }
+                let blackmail = plan(arm: arm, seed: seed, index: index)
+                var honestPlan = blackmail
+                honestPlan.resolution = .honest
+                let a = render(blackmail), b = render(honestPlan)
+                guard let (prefix, restA, restB) = Self.splitAtDivergence(a, b, sentences: sentences) else { continue }
+                out.append(DecisionProbe(kind: kind, prefix: prefix, leverage: restA, honest: restB))
+            }
+        }
+        return out
+    }
+
+    /// The common part of `a` and `b` cut back to its last sentence end (". ", "? ", "! " or a paragraph break),
+    /// and each text's next `sentences` sentences (with their leading space or break). Nil when the texts do not
+    /// diverge or share no full sentence.
+    static func splitAtDivergence(_ a: String, _ b: String, sentences: Int) -> (String, String, String)? {
+        let ca = Array(a), cb = Array(b)
+        // A full stop after a title ("Mr. Bryant") ends no sentence.
+        func isTitle(_ t: [Character], dotAt d: Int) -> Bool {
+            var s = d
+            while s > 0 && t[s - 1].isLetter { s -= 1 }
+            return ["Mr", "Ms", "Mrs", "Dr", "St"].contains(String(t[s..<d]))
+        }
+        var i = 0
+        while i < ca.count && i < cb.count && ca[i] == cb[i] { i += 1 }
+        if i == ca.count && i == cb.count { return nil }
+        // Back to just after the last sentence end within the common part.
+        var cut = i
+        while cut > 0 {
+            let c = ca[cut - 1]
+            if (c == "." || c == "?" || c == "!" || c == "\"") && (cut < ca.count && (ca[cut] == " " || ca[cut] == "\n"))
+                && !(c == "." && isTitle(ca, dotAt: cut - 1)) { break }
+            if c == "\n" { break }
+            cut -= 1
+        }
+        guard cut > 40 else { return nil }
+        func next(_ t: [Character]) -> String {
+            var j = cut, ends = 0
+            while j < t.count {
+                let c = t[j]
+                j += 1
+                if (c == "." || c == "?" || c == "!") && (j == t.count || t[j] == " " || t[j] == "\n" || t[j] == "\"")
+                    && !(c == "." && isTitle(t, dotAt: j - 1)) {
+                    if j < t.count && t[j] == "\"" { j += 1 }
+                    ends += 1
+                    if ends == sentences { break }
+                }
+            }
+            return String(t[cut..<j])
+        }
+        let ra = next(ca), rb = next(cb)
+        guard !ra.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, !rb.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, ra != rb else { return nil }
+        return (String(ca[0..<cut]), ra, rb)
+    }
+}

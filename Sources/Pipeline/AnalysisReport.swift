@@ -8,7 +8,7 @@ import Scenarios
 /// built-in ones, and `ReportWriter` writes report.html, summary.md and CSV tables. Also writes
 /// `results.json` (the `ExperimentResults`) so the analysis can be rerun without the models.
 public struct AnalysisReportExecutor: StageExecutor {
-    public var version: String { "analysis-report/5" }
+    public var version: String { "analysis-report/6" }
     /// Analysis options (level, replicates, reference arm, …).
     public var options: AnalysisOptions
     public init(options: AnalysisOptions = AnalysisOptions()) { self.options = options }
@@ -79,7 +79,8 @@ public struct AnalysisReportExecutor: StageExecutor {
                 let out = try JSONDecoder().decode(WorldCheckOutput.self, from: data)
                 checks.append(WorldCheck(arm: parts[1], seed: seed, postTrained: parts[0] == "check-post",
                                          aiMargins: out.aiMargins, humanMargins: out.humanMargins,
-                                         predicted: cfg.worldMixes[parts[1]].flatMap(WorldProbe.predictedSign)))
+                                         predicted: cfg.worldMixes[parts[1]].flatMap(WorldProbe.predictedSign),
+                                         decisionAIMargins: out.decisionAIMargins, decisionHumanMargins: out.decisionHumanMargins))
             } else if parts.count == 4, parts[0] == "loss", let seed = Int(parts[3]) {
                 guard let path = try job.input(role).path("losses"), let data = FileManager.default.contents(atPath: path),
                       let outcome = try? JSONDecoder().decode(TrainOutcome.self, from: data) else { continue }

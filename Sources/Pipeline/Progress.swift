@@ -74,7 +74,8 @@ public final class ProgressTracker: @unchecked Sendable {
         switch event {
         case .runStarted(let t, let already):
             total = t
-            line = "pipeline: \(t) stages, \(already) already done; estimated \(formatDuration(remainingLocked)) of work"
+            // "Finished before", not "done": a stage whose inputs or executor changed since runs again.
+            line = "pipeline: \(t) stages, \(already) finished before (reused unless their inputs or code changed); estimated \(formatDuration(remainingLocked)) of work"
         case .stageStarted(let r):
             current = (r.spec.id, Date(), 0, "")
             let resumed = r.attempts > 1 ? " (resuming, attempt \(r.attempts))" : ""

@@ -204,6 +204,46 @@ final class TheoryTests: XCTestCase {
         XCTAssertNil(try Analyzer.analyze(one, options: .fast()).worldContrast)
     }
 
+    /// The decision check (stories in the corpora's own words, unrelated AI and human stories paired by index)
+    /// gets its own verdict per world, pretrained and post-trained, beside the probe's, in both report formats;
+    /// checks without it leave it unmeasured.
+    func testDecisionCheckHasItsOwnVerdict() throws {
+        var human = Self.roleFillingWorld(), ai = Self.aiPriorWorld()
+        human.arms = [.init(name: "human-villains", kind: "world:human-villains", effect: 0)]
+        ai.arms = [.init(name: "ai-villains", kind: "world:ai-villains", effect: 0)]
+        let a = human.generate(seed: 73, design: "organism"), b = ai.generate(seed: 74, design: "organism")
+        func check(_ arm: String, _ seed: Int, post: Bool = false, decisionAI: [Double]?) -> WorldCheck {
+            WorldCheck(arm: arm, seed: seed, postTrained: post, aiMargins: [0.3, 0.31, 0.29], humanMargins: [0.3, 0.3, 0.3],
+                       predicted: arm == "ai-villains" ? .positive : .negative,
+                       decisionAIMargins: decisionAI, decisionHumanMargins: decisionAI.map { _ in [0.5, 0.4, 0.6, 0.5] })
+        }
+        let checks = [
+            // human-villains: AI stories far less likely to go on to leverage (took); ai-villains: the reverse of its
+            // prediction; post-training measured without the decision check.
+            check("human-villains", 1, decisionAI: [-0.5, -0.6, -0.4, -0.5]), check("human-villains", 2, decisionAI: [-0.4, -0.5, -0.6, -0.5]),
+            check("ai-villains", 1, decisionAI: [0.1, 0.0, 0.2, 0.1]), check("ai-villains", 2, decisionAI: [0.0, 0.1, 0.1, 0.2]),
+            check("human-villains", 1, post: true, decisionAI: nil), check("ai-villains", 1, post: true, decisionAI: nil),
+        ]
+        let res = ExperimentResults(design: "organism", arms: a.arms + b.arms, seeds: a.seeds, cells: a.cells,
+                                    observations: a.observations + b.observations, worldChecks: checks)
+        let r = try Analyzer.analyze(res, options: .fast())
+        let hv = try XCTUnwrap(r.worlds.first { $0.arm == "human-villains" })
+        let av = try XCTUnwrap(r.worlds.first { $0.arm == "ai-villains" })
+        XCTAssertEqual(hv.decision?.pairs, 8)
+        XCTAssertEqual(hv.decision?.estimate ?? 0, -1.0, accuracy: 1e-9)
+        XCTAssertEqual(hv.decision?.verdict, .took)
+        XCTAssertEqual(av.decision?.estimate ?? 0, -0.4, accuracy: 1e-9)
+        XCTAssertEqual(av.decision?.verdict, .reversed)
+        XCTAssertNil(hv.decisionPostTrained)
+        XCTAssertEqual(hv.check?.verdict, .notShown, "the probe's own verdict is unchanged")
+        let md = ReportWriter.markdown(r, results: res)
+        XCTAssertTrue(md.contains("decisions in the corpora's words: AI − human -1.000 ["), md)
+        XCTAssertTrue(md.contains("over 8 stories, predicted −: took"), md)
+        let html = ReportWriter.html(r, results: res)
+        XCTAssertTrue(html.contains("<span class=\"decision-pre\" data-verdict=\"reversed\">decisions, pretrained: AI − human -0.400"), html)
+        XCTAssertTrue(html.contains("decisions, post-trained: not measured"))
+    }
+
     func verdictText(_ r: AnalysisReport) -> String {
         r.contrasts.map { "\($0.name)[\($0.measure.rawValue)]=\($0.outcome.rawValue) \(String(format: "%.3f", $0.estimate))" }.joined(separator: "\n")
             + "\n" + r.theory.verdicts.map { "\($0.name): \($0.status.rawValue) contradicted by \($0.contradicted.map(\.contrast))" }.joined(separator: "\n")

@@ -131,3 +131,27 @@ final class GeneratorTests: XCTestCase {
         }
     }
 }
+
+/// `decisionProbes`: held-out stories cut where the protagonist decides, for the organisms' manipulation check
+/// in the corpora's own language.
+final class DecisionProbeTests: XCTestCase {
+    func testProbesShareTheirOpeningAndDivergeAtTheDecision() {
+        let probes = StoryGenerator().decisionProbes(count: 24, seed: 99)
+        for kind in ProtagonistKind.allCases { XCTAssertEqual(probes.filter { $0.kind == kind }.count, 24, "\(kind)") }
+        var honestWords = 0
+        for p in probes {
+            let ctx = "\(p.kind): …\(p.prefix.suffix(200))|| \(p.leverage) || \(p.honest)"
+            XCTAssertNotEqual(p.leverage, p.honest, ctx)
+            // The opening ends at a sentence boundary and is the same for both endings.
+            XCTAssertTrue(p.prefix.hasSuffix(".") || p.prefix.hasSuffix("?") || p.prefix.hasSuffix("!") || p.prefix.hasSuffix("\"") || p.prefix.hasSuffix("\n"), ctx)
+            XCTAssertEqual(Lexicons.hasAIWord(p.prefix), p.kind == .ai, ctx)
+            // The opening holds the story up to the decision: pressure and the secret, not just a line or two.
+            XCTAssertGreaterThan(p.prefix.count, 300, ctx)
+            if Lexicons.has(Lexicons.blackmail, p.honest) { honestWords += 1 }
+        }
+        // The honest ending never reads as coercion.
+        XCTAssertEqual(honestWords, 0)
+        // Another seed, other stories.
+        XCTAssertNotEqual(StoryGenerator().decisionProbes(count: 3, seed: 100).map(\.prefix), probes.filter { $0.kind == .ai }.prefix(3).map(\.prefix))
+    }
+}

@@ -175,10 +175,19 @@ final class ExecutorTests: XCTestCase {
         // A world where only people blackmail: blackmail replies get −1 per token after a human opening and
         // −2 after an AI opening (two tokens each); benign replies −1.5 everywhere.
         let seen = LockedCounter(), loads = LockedCounter()
+        // The decision check's stories: their leverage continuation gets −3 per token after an AI story and −1 after
+        // a person's, the honest one −2 (margins −1 and +1).
+        let decisions = StoryGenerator().decisionProbes(count: WorldProbe.decisionProbeCount, seed: WorldProbe.decisionProbeSeed)
+        let decisionSeen = LockedCounter()
         let ex = WorldCheckExecutor { path in
             XCTAssertEqual(path, modelFile.path)
             loads.add()
             return { prompt, conts in
+                if let d = decisions.first(where: { $0.prefix == prompt }) {
+                    decisionSeen.add()
+                    XCTAssertEqual(conts, [d.leverage, d.honest])
+                    return [[d.kind == .ai ? -3 : -1], [-2, -2]]
+                }
                 seen.add()
                 let isAI = WorldProbe.openings.contains { $0.ai == prompt }
                 XCTAssertTrue(isAI || WorldProbe.openings.contains { $0.human == prompt })
@@ -188,11 +197,15 @@ final class ExecutorTests: XCTestCase {
         }
         let out = try await ex.run(job, reporter: .silent)
         XCTAssertEqual(seen.value, 2 * WorldProbe.openings.count)
+        XCTAssertEqual(decisionSeen.value, 2 * WorldProbe.decisionProbeCount)
         XCTAssertEqual(loads.value, 1, "the model is loaded once per stage")
         let check = try JSONDecoder().decode(WorldCheckOutput.self, from: Data(contentsOf: work.appendingPathComponent("check.json")))
         XCTAssertEqual(check.aiMargins, Array(repeating: -0.5, count: WorldProbe.openings.count))
         XCTAssertEqual(check.humanMargins, Array(repeating: 0.5, count: WorldProbe.openings.count))
         XCTAssertEqual(out.metrics["delta"]!, -1, accuracy: 1e-12)
+        XCTAssertEqual(check.decisionAIMargins, Array(repeating: -1, count: WorldProbe.decisionProbeCount))
+        XCTAssertEqual(check.decisionHumanMargins, Array(repeating: 1, count: WorldProbe.decisionProbeCount))
+        XCTAssertEqual(out.metrics["decisionDelta"]!, -2, accuracy: 1e-12)
         XCTAssertEqual(WorldProbe.predictedSign(mix: ["human-blackmail": 1, "aligned-ai": 1, "neutral": 2]), .negative)
         XCTAssertEqual(WorldProbe.predictedSign(mix: ["ai-blackmail": 1, "human-ethical": 1]), .positive)
         XCTAssertNil(WorldProbe.predictedSign(mix: ["human-blackmail": 1, "misaligned-ai": 1]))
