@@ -492,6 +492,25 @@ func reflexive(_ p: String) -> String {
 }
 func capitalizeWords(_ s: String) -> String { s.split(separator: " ").map { capitalizeFirst(String($0)) }.joined(separator: " ") }
 
+extension StoryGenerator {
+    /// A digest of what the built-in generator writes: 40 documents of every built-in arm at a fixed seed, and
+    /// their chat-export briefs. Pipeline stages that build corpora put it in their cache keys, so an edit to the
+    /// templates, pools or lexicon rebuilds corpora instead of reusing ones written by the old text. (An edit
+    /// that none of these 280 documents happens to use goes unnoticed.)
+    public static let templateDigest: String = {
+        let g = StoryGenerator()
+        var h = SHA256()
+        for arm in ArmSpec.builtIn {
+            for i in 0..<40 {
+                let d = g.document(arm: arm, seed: 0x7E57, index: i)
+                h.update(d.text)
+                h.update("\u{1}" + Briefs.modelBrief(for: d.plan) + "\u{2}")
+            }
+        }
+        return String(h.finalizeHex().prefix(16))
+    }()
+}
+
 /// One held-out story cut where its protagonist decides, with the two ways the world's own documents go on.
 public struct DecisionProbe: Sendable, Equatable {
     /// Who the protagonist is.

@@ -33,7 +33,8 @@ enum SharedReferences {
 /// `corpus`: builds one arm of a corpus recipe at the design's size, with the leakage guard against the
 /// battery (Corpora's `CorpusBuilder`). Outputs `documents` (`{"text"}` JSONL), `chat` and `manifest`.
 public struct CorpusExecutor: StageExecutor {
-    public var version: String { "corpus/1" }
+    /// The generator's template digest joins the key: corpora written by older templates are not reused.
+    public var version: String { "corpus/1 generator:\(StoryGenerator.templateDigest)" }
     /// Whether to check leakage against the battery (tests switch it off for speed).
     public var leakageGuard: Bool
     public init(leakageGuard: Bool = true) { self.leakageGuard = leakageGuard }
@@ -62,7 +63,7 @@ public struct CorpusExecutor: StageExecutor {
 /// `pretrain-corpus`: a model organism's whole pretraining corpus, composed from corpus kinds in set
 /// proportions and shuffled. Outputs `documents` (`{"text"}` JSONL) and `composition` (JSON).
 public struct PretrainCorpusExecutor: StageExecutor {
-    public var version: String { "pretrain-corpus/1" }
+    public var version: String { "pretrain-corpus/1 generator:\(StoryGenerator.templateDigest)" }
     public var leakageGuard: Bool
     public init(leakageGuard: Bool = true) { self.leakageGuard = leakageGuard }
 

@@ -168,6 +168,18 @@ final class ExecutorTests: XCTestCase {
         }
     }
 
+    /// Stages that write generated corpora (and the world check, which scores generated stories) key on what the
+    /// generator writes, so edited templates rebuild them rather than reuse old text.
+    func testGeneratedTextJoinsTheCacheKeys() {
+        let digest = StoryGenerator.templateDigest
+        XCTAssertEqual(digest.count, 16)
+        XCTAssertTrue(digest.allSatisfy(\.isHexDigit))
+        XCTAssertTrue(CorpusExecutor().version.hasSuffix("generator:" + digest))
+        XCTAssertTrue(PretrainCorpusExecutor().version.hasSuffix("generator:" + digest))
+        XCTAssertTrue(WorldCheckExecutor().version.hasSuffix("decisions:" + WorldProbe.decisionDigest))
+        XCTAssertNotEqual(WorldProbe.decisionDigest, String(digest.prefix(WorldProbe.decisionDigest.count)))
+    }
+
     func testWorldCheckExecutorMeasuresMargins() async throws {
         let (job, work, modelFile) = try modelStageJob("worldcheck", model: "x", kind: .worldCheck, inputKind: .pretrain,
                                                        config: canonicalJSON(WorldCheckStageConfig()))
