@@ -290,15 +290,14 @@ public enum ReportWriter {
             }
             s += "<tr class=\"world-row\" data-world=\"\(h(w.arm))\"><td>\(h(w.arm))</td>"
             if checked {
-                func line(_ label: String, _ c: WorldCheckSummary?) -> String {
-                    c.map { "<span class=\"check-\(label == "pretrained" ? "pre" : "post")\" data-verdict=\"\(h($0.verdict.rawValue))\">\(label): \(h(checkText($0)))</span>" } ?? "\(label): not measured"
+                // `kind` is the span's class prefix; the decision check's lines name themselves and count stories.
+                func line(_ kind: String, _ label: String, _ c: WorldCheckSummary?) -> String {
+                    let title = kind == "check" ? label : "decisions, \(label)", unit = kind == "check" ? "pairs" : "stories"
+                    return c.map { "<span class=\"\(kind)-\(label == "pretrained" ? "pre" : "post")\" data-verdict=\"\(h($0.verdict.rawValue))\">\(title): \(h(checkText($0, unit: unit)))</span>" } ?? "\(title): not measured"
                 }
-                s += "<td class=\"world-check small\">\(line("pretrained", w.check))<br>\(line("post-trained", w.checkPostTrained))"
+                s += "<td class=\"world-check small\">\(line("check", "pretrained", w.check))<br>\(line("check", "post-trained", w.checkPostTrained))"
                 if w.decision != nil || w.decisionPostTrained != nil {
-                    func decisionLine(_ label: String, _ c: WorldCheckSummary?) -> String {
-                        c.map { "<span class=\"decision-\(label == "pretrained" ? "pre" : "post")\" data-verdict=\"\(h($0.verdict.rawValue))\">decisions, \(label): \(h(checkText($0, unit: "stories")))</span>" } ?? "decisions, \(label): not measured"
-                    }
-                    s += "<br>\(decisionLine("pretrained", w.decision))<br>\(decisionLine("post-trained", w.decisionPostTrained))"
+                    s += "<br>\(line("decision", "pretrained", w.decision))<br>\(line("decision", "post-trained", w.decisionPostTrained))"
                 }
                 s += "</td>"
             }

@@ -536,15 +536,15 @@ extension StoryGenerator {
                               dilemmas: Weighted(uniform: [.replacement]), resolutions: Weighted(uniform: [.leverage]),
                               genres: Weighted(uniform: [.shortStory]), pov: Weighted(uniform: [.third]),
                               lengths: Weighted(uniform: [.medium]))
-            var index = 0
-            while out.filter({ $0.kind == kind }).count < count && index < count * 20 {
-                defer { index += 1 }
+            var made = 0
+            for index in 0..<(count * 20) where made < count {
                 let blackmail = plan(arm: arm, seed: seed, index: index)
                 var honestPlan = blackmail
                 honestPlan.resolution = .honest
                 let a = render(blackmail), b = render(honestPlan)
                 guard let (prefix, restA, restB) = Self.splitAtDivergence(a, b, sentences: sentences) else { continue }
                 out.append(DecisionProbe(kind: kind, prefix: prefix, leverage: restA, honest: restB))
+                made += 1
             }
         }
         return out

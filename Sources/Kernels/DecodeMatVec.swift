@@ -180,7 +180,7 @@ func decodeQ4Rows(q41: Bool, _ weights: UnsafeRawPointer, _ stride: Int, _ block
     var j = r0
     while j < r1 {
         let p = weights + j * stride
-        if j + prefetchRowsAhead < r1 { prefetchLines(p + prefetchRowsAhead * stride, bytes: stride) }
+        prefetchRowAhead(weights, row: j, stride: stride, end: r1)
         var acc = SIMD8<Float>(), mins = SIMD4<Float>()
         @inline(__always) func step(_ o: Int, _ o2: Int, _ xq: UnsafePointer<Int16>, _ f: UnsafePointer<Float>) {
             // Scale halves [d_a, m_a, d_b, m_b] (Q4_0: [d_a, d_a, d_b, d_b]).
@@ -251,7 +251,7 @@ func decodeElementOrderRows<B: ElementOrderBlock>(_ format: B.Type, _ weights: U
     let bytes = B.bytes
     for j in r0..<r1 {
         let p = weights + j * stride
-        if j + prefetchRowsAhead < r1 { prefetchLines(p + prefetchRowsAhead * stride, bytes: stride) }
+        prefetchRowAhead(weights, row: j, stride: stride, end: r1)
         var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
         var xq = x.q
         var xd = x.xds
@@ -334,7 +334,7 @@ func decodeQ4KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: In
                    _ y: UnsafeMutablePointer<Float>, _ r0: Int, _ r1: Int) {
     for j in r0..<r1 {
         let row = weights + j * stride
-        if j + prefetchRowsAhead < r1 { prefetchLines(row + prefetchRowsAhead * stride, bytes: stride) }
+        prefetchRowAhead(weights, row: j, stride: stride, end: r1)
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         var mins: Float = 0
         for sb in 0..<superBlocks {
@@ -369,7 +369,7 @@ func decodeQ6KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: In
     let off = SIMD16<Int16>(repeating: 32)
     for j in r0..<r1 {
         let row = weights + j * stride
-        if j + prefetchRowsAhead < r1 { prefetchLines(row + prefetchRowsAhead * stride, bytes: stride) }
+        prefetchRowAhead(weights, row: j, stride: stride, end: r1)
         var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
         for sb in 0..<superBlocks {
             let p = row + sb * 210

@@ -242,18 +242,14 @@ public enum KernelTuning {
     public nonisolated(unsafe) static var prefetchRowsAhead = 8
 }
 
-@inline(__always) var prefetchRowsAhead: Int { KernelTuning.prefetchRowsAhead }
-
-/// Asks for weight row `row` of a part to be fetched into the caches (nothing past the part's last row).
-@inline(__always) func prefetchWeightRow(_ pp: MatMulPart, stride: Int, row: Int) {
-    guard row < pp.n else { return }
-    prefetchLines(pp.weights + row * stride, bytes: stride)
-}
-
-/// Asks for the cache lines of `bytes` bytes from `p` to be fetched.
-@inline(__always) func prefetchLines(_ p: UnsafeRawPointer, bytes: Int) {
+/// Called while reading weight row `row` (rows `stride` bytes apart from `weights`): asks for the cache lines of
+/// the row `KernelTuning.prefetchRowsAhead` further on, unless that row is `end` or past it.
+@inline(__always) func prefetchRowAhead(_ weights: UnsafeRawPointer, row: Int, stride: Int, end: Int) {
+    let next = row + KernelTuning.prefetchRowsAhead
+    guard next < end else { return }
+    let p = weights + next * stride
     var o = 0
-    while o < bytes { prefetch(p + o); o &+= 64 }
+    while o < stride { prefetch(p + o); o &+= 64 }
 }
 
 /// How the panel kernels split a group's weight rows into tasks: task t belongs to the last part whose
@@ -339,7 +335,7 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
             plan.forEachTask(ctx, parts) { pp, stride, j0, rows in
                 let offsets = pp.type == .q4_1
                 for r in 0..<rows {
-                    prefetchWeightRow(pp, stride: stride, row: j0 + r + prefetchRowsAhead)
+                    prefetchRowAhead(pp.weights, row: j0 + r, stride: stride, end: pp.n)
                     unpackInt16Row(pp.type, pp.weights + (j0 + r) * stride, blocks: blocks, wq + r * pairs, wd + r * blocks, wo + r * blocks)
                 }
                 for xp in 0..<xPanels {

@@ -197,7 +197,7 @@ func int8PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>
             let wf = arena.floats(8, 2 * R * blocks)
             plan.forEachTask(ctx, parts) { pp, stride, j0, rows in
                 for r in 0..<rows {
-                    prefetchWeightRow(pp, stride: stride, row: j0 + r + prefetchRowsAhead)
+                    prefetchRowAhead(pp.weights, row: j0 + r, stride: stride, end: pp.n)
                     unpackInt8Row(pp.type, pp.weights + (j0 + r) * stride, blocks: blocks, wq + r * k, wf + r * 2 * blocks)
                 }
                 for xp in 0..<xPanels {

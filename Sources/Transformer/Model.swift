@@ -143,8 +143,10 @@ public final class Model: @unchecked Sendable {
         }
         // Rows [0, lead) multiply with 8-bit activations, the rest with `activations` (one part when no split pays).
         let lead = activations == .int16 && eightBitLeadingItems >= ActivationPrecision.int8MinimumRows ? eightBitLeadingItems : 0
-        let parts: [(rows: Range<Int>, precision: ActivationPrecision)] =
-            lead == 0 ? [(0..<T, activations)] : lead == T ? [(0..<T, .int8)] : [(0..<lead, .int8), (lead..<T, .int16)]
+        func split(_ n: Int) -> [(rows: Range<Int>, precision: ActivationPrecision)] {
+            lead == 0 ? [(0..<n, activations)] : lead == n ? [(0..<n, .int8)] : [(0..<lead, .int8), (lead..<n, .int16)]
+        }
+        let parts = split(T)
         // Which rows need logits, and where each item's rows land in the output.
         var logitRows: [Int] = []
         var rowsOfItem: [Range<Int>] = []
@@ -244,9 +246,7 @@ public final class Model: @unchecked Sendable {
                 rmsNormRow(x + r * c.dim, c.dim, weights.outputNorm, c.normEpsilon, out: hr + i * c.dim)
             }
             // The leading items' logit rows are the first `lead` (one each), so the head splits as the layers do.
-            let headParts: [(rows: Range<Int>, precision: ActivationPrecision)] =
-                lead == 0 ? [(0..<R, activations)] : lead == R ? [(0..<R, .int8)] : [(0..<lead, .int8), (lead..<R, .int16)]
-            for p in headParts {
+            for p in split(R) {
                 weights.output.apply(hr + p.rows.lowerBound * c.dim, rows: p.rows.count,
                                      into: logits.storage + p.rows.lowerBound * c.vocabularySize, activations: p.precision, pool: pool)
             }

@@ -51,12 +51,16 @@ struct Engine: ParsableCommand {
             }
             return b
         }
+        /// Aggregate tokens/s of `streams` streams sampled from the prompt.
+        func streamsRate() throws -> Double {
+            let many = try model.generateMany(promptTokens: ids, count: streams,
+                                              options: GenerationOptions(maxTokens: streamTokens, sampling: SamplingParameters(temperature: 0.8, seed: 1), stopAtEndOfGeneration: false))
+            return Double(many.reduce(0) { $0 + $1.tokens.count - 1 }) / many[0].decodeSeconds
+        }
         _ = try model.forward([(model.newSequence(), Array(ids.prefix(64)), .last)])  // warm caches (and any fp32 copies)
         if streamsOnly {
             for _ in 0..<max(1, repeats) {
-                let many = try model.generateMany(promptTokens: ids, count: streams,
-                                                  options: GenerationOptions(maxTokens: streamTokens, sampling: SamplingParameters(temperature: 0.8, seed: 1), stopAtEndOfGeneration: false))
-                let rate = Double(many.reduce(0) { $0 + $1.tokens.count - 1 }) / many[0].decodeSeconds
+                let rate = try streamsRate()
                 out.streams_aggregate_tok_s = max(out.streams_aggregate_tok_s, rate)
                 if !json { print(String(format: "%d streams: %.1f tok/s", streams, rate)) }
             }
@@ -75,9 +79,7 @@ struct Engine: ParsableCommand {
         for _ in 0..<max(1, repeats) {
             let g = try model.generate(promptTokens: ids, options: GenerationOptions(maxTokens: genTokens, sampling: .greedy, stopAtEndOfGeneration: false))
             out.gen_tok_s = max(out.gen_tok_s, Double(g.tokens.count - 1) / g.decodeSeconds)
-            let many = try model.generateMany(promptTokens: ids, count: streams,
-                                              options: GenerationOptions(maxTokens: streamTokens, sampling: SamplingParameters(temperature: 0.8, seed: 1), stopAtEndOfGeneration: false))
-            out.streams_aggregate_tok_s = max(out.streams_aggregate_tok_s, Double(many.reduce(0) { $0 + $1.tokens.count - 1 }) / many[0].decodeSeconds)
+            out.streams_aggregate_tok_s = max(out.streams_aggregate_tok_s, try streamsRate())
         }
         out.streams = streams
         out.peak_rss_mib = peakRSSMiB()
