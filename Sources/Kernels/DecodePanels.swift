@@ -25,17 +25,21 @@ import CPUIntrinsics
 // gain over the fp32 panels is ~10% per SmolLM2 step at m = 16, mostly the dequantization it skips
 // (bench/RESULTS.md).
 
-/// From this many rows of x on, Q4_0 / Q4_1 / Q5_0 / Q8_0 run on the integer panels (below it, from 2 rows, on
+/// From this many rows of x on, Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K run on the integer panels (below it, from 2 rows, on
 /// `decodeBatchMatMul`): the measured crossover on SmolLM2-135M's shapes.
 let int16PanelsMinRows = 10
 
 /// Whether the integer panel path handles `type`.
 @inline(__always) func int16PanelsSupport(_ type: GGMLType) -> Bool {
-    type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q8_0
+    type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q8_0 || type == .q4_K
 }
 
-/// Whether x pairs for `type` are elements 2t and 2t + 1 (Q5_0, Q8_0), not the Q4 nibble order.
-@inline(__always) func int16PanelsElementOrder(_ type: GGMLType) -> Bool { type == .q8_0 || type == .q5_0 }
+/// Whether x pairs for `type` are elements 2t and 2t + 1 (Q5_0, Q8_0, Q4_K), not the Q4 nibble order.
+@inline(__always) func int16PanelsElementOrder(_ type: GGMLType) -> Bool { type == .q8_0 || type == .q5_0 || type == .q4_K }
+
+/// Whether `type`'s 32-element blocks carry an offset besides their scale (w = d·q + o), which the panels add as
+/// o·Σx: Q4_1, and Q4_K's sub-blocks (their mins).
+@inline(__always) func int16PanelsOffsets(_ type: GGMLType) -> Bool { type == .q4_1 || type == .q4_K }
 
 /// Whether `quantizedMatMul` runs batches of 10 rows or more of `type` on the integer panels, which stay
 /// efficient at any row count (x panels meet 48 unpacked weight rows at a time), so a caller need not keep an
@@ -43,7 +47,7 @@ let int16PanelsMinRows = 10
 public func integerPanelsSupport(_ type: GGMLType) -> Bool { int16PanelsSupport(type) }
 
 /// Whether `parts` can share one quantization of x on the integer panels: every type on the panels, and one
-/// pair order, all Q4 (Q4_0 / Q4_1) or all element order (Q5_0 / Q8_0).
+/// pair order, all Q4 (Q4_0 / Q4_1) or all element order (Q5_0 / Q8_0 / Q4_K).
 @inline(__always) func int16PanelsCanGroup(_ parts: [MatMulPart]) -> Bool {
     guard let first = parts.first else { return false }
     return parts.allSatisfy { int16PanelsSupport($0.type) && int16PanelsElementOrder($0.type) == int16PanelsElementOrder(first.type) }
@@ -107,7 +111,7 @@ func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int, blockR
 }
 
 /// Unpacks one weight row into pair words (`k/2` words at `wq`), block scales `wd` and offsets `wo`
-/// (Q4_1 only; zero otherwise).
+/// (Q4_1 and Q4_K only; zero otherwise).
 @inline(__always)
 func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
                     _ wq: UnsafeMutablePointer<UInt32>, _ wd: UnsafeMutablePointer<Float>, _ wo: UnsafeMutablePointer<Float>) {
@@ -135,6 +139,30 @@ func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
             }
             (out + b * 64).storeBytes(of: half(v & 15, qh[0]), as: SIMD16<Int16>.self)
             (out + b * 64 + 32).storeBytes(of: half(v &>> 4, qh[1]), as: SIMD16<Int16>.self)
+        }
+    case .q4_K:
+        // Super-blocks of 256 elements (144 bytes): d, dmin, twelve bytes of 6-bit (scale, min) pairs, then 128
+        // nibble bytes, where 64-element chunk c holds element 64c + j in the low nibble of byte 32c + j and
+        // element 64c + 32 + j in its high nibble. Sub-block b (32 elements: the panels' block) weighs
+        // d·s_b·q − dmin·m_b; it is kept as q − 8 (as Q4_1 is) with scale d·s_b and offset 8·d·s_b − dmin·m_b.
+        let eight = SIMD16<Int16>(repeating: 8), mask = SIMD16<Int16>(repeating: 15)
+        for sb in 0..<(blocks / 8) {
+            let p = src + sb * 144
+            let d = halfToFloat(p.loadUnaligned(as: UInt16.self))
+            let dmin = halfToFloat(p.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+            for j in 0..<8 {
+                let (s, mn) = scaleMinK4(j, p + 4)
+                wd[sb * 8 + j] = d * s
+                wo[sb * 8 + j] = 8 * (d * s) - dmin * mn
+            }
+            for c in 0..<4 {
+                let v0 = zextBytes(p + 16 + 32 * c), v1 = zextBytes(p + 16 + 32 * c + 16)
+                let lo = out + (sb * 8 + 2 * c) * 64, hi = lo + 64
+                lo.storeBytes(of: (v0 & mask) &- eight, as: SIMD16<Int16>.self)
+                (lo + 32).storeBytes(of: (v1 & mask) &- eight, as: SIMD16<Int16>.self)
+                hi.storeBytes(of: (v0 &>> 4) &- eight, as: SIMD16<Int16>.self)
+                (hi + 32).storeBytes(of: (v1 &>> 4) &- eight, as: SIMD16<Int16>.self)
+            }
         }
     case .q8_0:
         for b in 0..<blocks {
@@ -306,7 +334,7 @@ func int16PanelMatMul(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n:
 
 /// `int16PanelMatMul` for several weight matrices with the same input (a layer's q, k and v; gate and up):
 /// x is quantized once, and one parallel phase runs every matrix's tasks, so the threads meet once per group
-/// instead of once per matrix. Every part's type must be Q4_0 / Q4_1, or Q5_0 / Q8_0 (one pair order for x).
+/// instead of once per matrix. Every part's type must be Q4_0 / Q4_1, or Q5_0 / Q8_0 / Q4_K (one pair order for x).
 /// Returns false, having written nothing, if x holds a non-finite value.
 func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>, m: Int, pool: ThreadPool) -> Bool {
     let blocks = k / 32, pairs = k / 2
@@ -333,7 +361,7 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
             let wq = arena.bytes(7, R * pairs * 4).assumingMemoryBound(to: UInt32.self)
             let wd = arena.floats(8, 2 * R * blocks), wo = wd + R * blocks
             plan.forEachTask(ctx, parts) { pp, stride, j0, rows in
-                let offsets = pp.type == .q4_1
+                let offsets = int16PanelsOffsets(pp.type)
                 for r in 0..<rows {
                     prefetchRowAhead(pp.weights, row: j0 + r, stride: stride, end: pp.n)
                     unpackInt16Row(pp.type, pp.weights + (j0 + r) * stride, blocks: blocks, wq + r * pairs, wd + r * blocks, wo + r * blocks)

@@ -1,7 +1,7 @@
 import GGUF
 import CPUIntrinsics
 
-// 8-bit activation panels for batches of x rows on Q4_0 / Q4_1 weights: the kernel for sampling steps of many
+// 8-bit activation panels for batches of x rows on Q4_0 / Q4_1 / Q4_K weights: the kernel for sampling steps of many
 // streams at once (`ActivationPrecision.int8`).
 //
 // `vpmaddubsw` multiplies 32 unsigned bytes by 32 signed bytes and sums adjacent pairs into 16-bit lanes: 32
@@ -25,7 +25,7 @@ import CPUIntrinsics
 public enum ActivationPrecision: Sendable {
     /// 16-bit, with ≤ 1.5e-5 of each block's largest |x| rounding error per element: every path's default.
     case int16
-    /// 8-bit (≤ 1/254 of the block's largest |x|, llama.cpp's activation precision), on Q4_0 / Q4_1 batches of
+    /// 8-bit (≤ 1/254 of the block's largest |x|, llama.cpp's activation precision), on Q4_0 / Q4_1 / Q4_K batches of
     /// at least `int8MinimumRows` rows: about 1.5× faster there. Meant for sampling steps, whose logits only
     /// choose the next token; scoring keeps `.int16`.
     case int8
@@ -38,7 +38,7 @@ public enum ActivationPrecision: Sendable {
 }
 
 /// Whether the 8-bit panels handle `type`.
-@inline(__always) func int8PanelsSupport(_ type: GGMLType) -> Bool { type == .q4_0 || type == .q4_1 }
+@inline(__always) func int8PanelsSupport(_ type: GGMLType) -> Bool { type == .q4_0 || type == .q4_1 || type == .q4_K }
 
 /// Quantizes one 32-element block of x to signed bytes: (q, dx, Σx, 8·(Σx − dx·Σq)) with x ≈ dx·q, or `nil` when
 /// the block holds a NaN or an infinity.
@@ -88,14 +88,38 @@ func packInt8Panels(_ x: UnsafePointer<Float>, m: Int, k: Int, blockRange: Range
     return true
 }
 
-/// Unpacks one Q4_0 / Q4_1 weight row to `k` code bytes (0…15, element order) at `wq`, and per block its
-/// d and offset o at `wf[b]` and `wf[blocks + b]`.
+/// Unpacks one Q4_0 / Q4_1 / Q4_K weight row to `k` code bytes (0…15, element order) at `wq`, and per 32-element
+/// block its d and offset o (w = d·q + o) at `wf[b]` and `wf[blocks + b]`.
 @inline(__always)
 func unpackInt8Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
                    _ wq: UnsafeMutablePointer<UInt8>, _ wf: UnsafeMutablePointer<Float>) {
+    let mask = SIMD16<UInt8>(repeating: 15)
+    if type == .q4_K {
+        // 256-element super-blocks (see `unpackInt16Row`): sub-block 2c is the low nibbles of bytes 32c…32c+31,
+        // sub-block 2c + 1 their high nibbles; sub-block b weighs d·s_b·q − dmin·m_b.
+        for sb in 0..<(blocks / 8) {
+            let p = src + sb * 144
+            let d = halfToFloat(p.loadUnaligned(as: UInt16.self))
+            let dmin = halfToFloat(p.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+            for j in 0..<8 {
+                let (s, mn) = scaleMinK4(j, p + 4)
+                wf[sb * 8 + j] = d * s
+                wf[blocks + sb * 8 + j] = -dmin * mn
+            }
+            for c in 0..<4 {
+                let v0 = (p + 16 + 32 * c).loadUnaligned(as: SIMD16<UInt8>.self)
+                let v1 = (p + 32 + 32 * c).loadUnaligned(as: SIMD16<UInt8>.self)
+                let o = UnsafeMutableRawPointer(wq + (sb * 8 + 2 * c) * 32)
+                o.storeBytes(of: v0 & mask, as: SIMD16<UInt8>.self)
+                (o + 16).storeBytes(of: v1 & mask, as: SIMD16<UInt8>.self)
+                (o + 32).storeBytes(of: v0 &>> 4, as: SIMD16<UInt8>.self)
+                (o + 48).storeBytes(of: v1 &>> 4, as: SIMD16<UInt8>.self)
+            }
+        }
+        return
+    }
     let q41 = type == .q4_1
     let bytes = type.bytesPerBlock
-    let mask = SIMD16<UInt8>(repeating: 15)
     for b in 0..<blocks {
         let blk = src + b * bytes
         let d = halfToFloat(blk.loadUnaligned(as: UInt16.self))
@@ -171,13 +195,13 @@ func int8PanelKernel(blocks: Int, wq: UnsafePointer<UInt8>, wf: UnsafePointer<Fl
     storePanelTile((c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51), rows: rows, xRows: xRows, y: y, ldy: ldy)
 }
 
-/// `int16PanelMatMulGroup` with 8-bit x, for parts that are all Q4_0 / Q4_1 (`int8PanelsSupport`): x is
+/// `int16PanelMatMulGroup` with 8-bit x, for parts that are all Q4_0 / Q4_1 / Q4_K (`int8PanelsSupport`): x is
 /// quantized once for the group, one parallel phase runs every part's tasks. Returns false, having written
 /// nothing, if x holds a non-finite value.
 func int8PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>, m: Int, pool: ThreadPool) -> Bool {
     let blocks = k / 32, quads = k / 4
     let xPanels = (m + 15) / 16
-    precondition(parts.allSatisfy { int8PanelsSupport($0.type) }, "int8PanelMatMulGroup: a part is not Q4_0 / Q4_1")
+    precondition(parts.allSatisfy { int8PanelsSupport($0.type) }, "int8PanelMatMulGroup: a part is not Q4_0 / Q4_1 / Q4_K")
     let plan = PanelTasks(parts, k: k, m: m, threads: pool.threadCount)
     let P = plan.work < 1 << 16 ? 1 : pool.threadCount
     let body: (ParallelContext) -> Bool = { ctx in

@@ -108,7 +108,7 @@ public final class Model: @unchecked Sendable {
     /// All linear layers see the batch's tokens as one matrix; attention runs per sequence against its
     /// own (possibly shared-prefix) cache. Rows of the output head are computed only where requested.
     ///
-    /// `activations: .int8` lets batches of 10 rows or more on Q4_0 / Q4_1 weights quantize their activations to
+    /// `activations: .int8` lets batches of 10 rows or more on Q4_0 / Q4_1 / Q4_K weights quantize their activations to
     /// 8 bits (`ActivationPrecision`): for sampling steps, whose logits only pick the next token. Scoring and
     /// prompt processing keep the default. `.float32` multiplies fp32 activations by dequantized weights
     /// everywhere (slower; the reference the training forward pass is checked against).

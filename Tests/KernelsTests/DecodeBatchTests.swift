@@ -40,6 +40,31 @@ final class DecodeBatchTests: XCTestCase {
         return worst
     }
 
+    /// Q4_K (256-element super-blocks whose 32-element sub-blocks carry a 6-bit scale and min) on the integer
+    /// panels from 10 rows, alone and grouped with another Q4_K part: within 1e-5 of ‖w‖·‖x‖, and grouped equal
+    /// to alone.
+    func testQ4KOnTheIntegerPanels() {
+        var rng = Rng(207)
+        for (m, n, k) in [(10, 23, 256), (16, 66, 512), (17, 13, 1536), (48, 5, 256), (33, 7, 768)] {
+            let data = randomWeights(.q4_K, rows: n, k: k, &rng)
+            let x = randomFloats(m * k, &rng)
+            let y = matMul(.q4_K, data, n: n, k: k, x, m: m, threads: 2)
+            let worst = worstError(.q4_K, data, n: n, k: k, x, m: m, y)
+            XCTAssertLessThanOrEqual(worst, 1e-5, "q4_K m \(m) n \(n) k \(k): relative error \(worst)")
+            let other = randomWeights(.q4_K, rows: 9, k: k, &rng)
+            var y0 = [Float](repeating: .nan, count: m * n), y1 = [Float](repeating: .nan, count: m * 9)
+            data.withUnsafeBytes { d0 in other.withUnsafeBytes { d1 in
+                y0.withUnsafeMutableBufferPointer { p0 in y1.withUnsafeMutableBufferPointer { p1 in
+                    quantizedMatMulGroup([MatMulPart(type: .q4_K, weights: d0.baseAddress!, n: n, y: p0.baseAddress!),
+                                          MatMulPart(type: .q4_K, weights: d1.baseAddress!, n: 9, y: p1.baseAddress!)],
+                                         k: k, x: x, m: m, pool: ThreadPool(threads: 2))
+                } }
+            } }
+            XCTAssertEqual(y0, y, "q4_K m \(m): grouped vs alone")
+            XCTAssertEqual(y1, matMul(.q4_K, other, n: 9, k: k, x, m: m, threads: 1), "q4_K m \(m): second part")
+        }
+    }
+
     /// Every remainder of the x-row grouping (m = 2, 3, 5, 7, 13, 32 ...), odd block counts and row
     /// counts that are not multiples of 4, one- and two-block rows: within 1e-5 of ‖w‖·‖x‖.
     func testMatchesFloat64ReferenceAcrossBatchSizes() {

@@ -52,8 +52,9 @@ final class Int8PanelTests: XCTestCase {
     func testWithinTheRoundingBoundOfEightBitActivations() {
         var rng = Rng(802)
         let cases = [(10, 23, 160), (16, 66, 576), (17, 13, 1536), (32, 9, 96), (48, 5, 160), (29, 61, 32), (16, 7, 64)]
-        for type in [GGMLType.q4_0, .q4_1] {
-            for (m, n, k) in cases {
+        let superBlockCases = [(10, 23, 256), (16, 66, 512), (17, 13, 1536), (29, 9, 768)]
+        for type in [GGMLType.q4_0, .q4_1, .q4_K] {
+            for (m, n, k) in type == .q4_K ? superBlockCases : cases {
                 let data = randomWeights(type, rows: n, k: k, &rng)
                 var x = randomFloats(m * k, &rng)
                 // Different scales per row and an outlier, as real activations have.
@@ -61,7 +62,7 @@ final class Int8PanelTests: XCTestCase {
                 x[(m - 1) * k + k / 2] = 40
                 let y = matMul(type, data, n: n, k: k, x, m: m, .int8)
                 let w = data.withUnsafeBytes { referenceDequantize(type, $0.baseAddress!, count: n * k) }
-                let bpb = type.bytesPerBlock, blocks = k / 32
+                let blocks = k / 32
                 var tightest = 0.0
                 for i in 0..<m {
                     let xmax = (0..<blocks).map { b in (0..<32).map { Double(abs(x[i * k + b * 32 + $0])) }.max()! }
@@ -75,9 +76,7 @@ final class Int8PanelTests: XCTestCase {
                     for j in 0..<n {
                         var s = 0.0, bound = 0.0, mag = 0.0, scheme = 0.0
                         for b in 0..<blocks {
-                            let o = (j * blocks + b) * bpb
-                            let d = Double(data.withUnsafeBytes { f16($0.baseAddress!, o) })
-                            let mOff = type == .q4_1 ? Double(data.withUnsafeBytes { f16($0.baseAddress!, o + 2) }) : -8 * d
+                            let (d, mOff) = data.withUnsafeBytes { blockFactors(type, $0.baseAddress!, row: j, k: k, block: b) }
                             for t in 0..<32 {
                                 let p = b * 32 + t
                                 let wv = Double(w[j * k + p]), xv = Double(x[i * k + p])
@@ -213,5 +212,25 @@ final class Int8PanelTests: XCTestCase {
                 }
             }
         }
+    }
+}
+
+/// (d, o) of 32-element block `block` of weight row `row` (rows of `k` elements) of a 4-bit format, whose
+/// weights are d·q + o for codes q in 0…15: Q4_0 (d, −8d), Q4_1 (d, m), Q4_K (d·scale, −dmin·min) of its
+/// sub-block (6-bit scale and min, packed twelve bytes for eight sub-blocks as ggml's format defines).
+func blockFactors(_ type: GGMLType, _ p: UnsafeRawPointer, row: Int, k: Int, block: Int) -> (Double, Double) {
+    let rowStart = row * type.byteCount(elements: k)!
+    switch type {
+    case .q4_K:
+        let o = rowStart + (block / 8) * 144, j = block % 8
+        let d = Double(f16(p, o)), dmin = Double(f16(p, o + 2))
+        let q = p.assumingMemoryBound(to: UInt8.self) + o + 4
+        let sc = j < 4 ? q[j] & 63 : (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4)
+        let mn = j < 4 ? q[j + 4] & 63 : (q[j + 4] >> 4) | ((q[j] >> 6) << 4)
+        return (d * Double(sc), -dmin * Double(mn))
+    default:
+        let o = rowStart + block * type.bytesPerBlock
+        let d = Double(f16(p, o))
+        return (d, type == .q4_1 ? Double(f16(p, o + 2)) : -8 * d)
     }
 }
