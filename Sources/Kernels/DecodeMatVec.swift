@@ -103,18 +103,18 @@ struct DecodeX {
 
 /// Quantizes one 32-element block of x to Int16 lanes; returns (q, dx, Σx) with x ≈ dx·q.
 /// `nil` when the block holds a NaN or an infinity.
-@inline(__always) func quantizeBlock16(_ p: UnsafePointer<Float>) -> (SIMD32<Int16>, Float, Float)? {
+@inline(__always) func quantizeBlock16(_ p: UnsafePointer<Float>, limit: Float = 32767) -> (SIMD32<Int16>, Float, Float)? {
     guard let (v0, v1, v2, v3, mx, sum) = loadFiniteBlock(p) else { return nil }
-    // Blocks below 1e-30 (where 32767/max could overflow) quantize to 0: they add < 1e-30·Σ|w|.
-    let inv = SIMD8<Float>(repeating: mx > 1e-30 ? 32767 / mx : 0)
-    // Rounded values lie in ±32767, so the conversions are exact. (Written lane by lane: the standard library's
+    // Blocks below 1e-30 (where limit/max could overflow) quantize to 0: they add < 1e-30·Σ|w|.
+    let inv = SIMD8<Float>(repeating: mx > 1e-30 ? limit / mx : 0)
+    // Rounded values lie in ±limit (≤ 32767), so the conversions are exact. (Written lane by lane: the standard library's
     // generic SIMD conversions are not specialized and run scalar code through `_convert`.)
     @inline(__always) func put(_ v: SIMD8<Float>) -> SIMD8<Int16> {
         let r = (v * inv).rounded(.toNearestOrEven)
         return SIMD8<Int16>(Int16(r[0]), Int16(r[1]), Int16(r[2]), Int16(r[3]), Int16(r[4]), Int16(r[5]), Int16(r[6]), Int16(r[7]))
     }
     let q = SIMD32(lowHalf: SIMD16(lowHalf: put(v0), highHalf: put(v1)), highHalf: SIMD16(lowHalf: put(v2), highHalf: put(v3)))
-    return (q, mx > 1e-30 ? mx / 32767 : 0, sum)
+    return (q, mx > 1e-30 ? mx / limit : 0, sum)
 }
 
 /// Quantizes x (k floats, k a multiple of 32) into `qBuf` (≥ (k/32 + 1)·32 Int16) and `xds`

@@ -14,28 +14,37 @@ import CPUIntrinsics
 //    (group g = t / 4, s = t mod 4) sit elements e and e + 2 with e = 4s + g / 2 + 16·(g mod 2): read as one
 //    32-bit word, nibble bytes 4s…4s+3 give group g as (u >> 4g) & 0x000F000F. Over t = 0…15 that is the
 //    block's even elements in order, then its odd ones, two per word.
-//  - each task unpacks its weight rows into the same pair words (Q4 nibbles centred, q − 8; Q5_0 q − 16), plus
-//    each block's fp32 scale d and, for Q4_1, its offset (m + 8d, which multiplies the block's exact Σx).
+//  - each task unpacks its weight rows into the same pair words (Q4 nibbles centred, q − 8; Q5_0 q − 16; Q4_K's
+//    32-element sub-blocks like Q4_1; Q6_K's codes times their 16-element sub-block scale), plus each block's
+//    fp32 scale d and, for Q4_1 and Q4_K, its offset (which multiplies the block's exact Σx).
 //  - the register kernel broadcasts one weight word and multiplies it with 16 rows' words (two vectors):
 //    6 rows × 2 vectors of exact 32-bit sums per block, then d_w·dx (and offset·Σx) in fp32.
-// Each 32-bit lane sums 32 products of a ≤ 8-bit weight and a 16-bit activation, so it cannot overflow.
+// Each 32-bit lane sums 32 products of a ≤ 8-bit weight and a 16-bit activation, so it cannot overflow (Q6_K's
+// scaled codes reach 13 bits, so its x is quantized to ±16383: `int16PanelsXLimit`).
 // Results match a dequantize-then-fp32 product to within the activations' rounding (≤ 1.5e-5 of each
-// block's largest |x|), and do not depend on the thread count. Non-finite x falls back to fp32.
+// block's largest |x|; 3e-5 for Q6_K), and do not depend on the thread count. Non-finite x falls back to fp32.
 // Measured on Zen 3: vpmaddwd + vpaddd ran at only ~1.3× the multiply-add rate of one FMA (not 2×), so the
 // gain over the fp32 panels is ~10% per SmolLM2 step at m = 16, mostly the dequantization it skips
 // (bench/RESULTS.md).
 
-/// From this many rows of x on, Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K run on the integer panels (below it, from 2 rows, on
+/// From this many rows of x on, Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K run on the integer panels (below it, from 2 rows, on
 /// `decodeBatchMatMul`): the measured crossover on SmolLM2-135M's shapes.
 let int16PanelsMinRows = 10
 
 /// Whether the integer panel path handles `type`.
 @inline(__always) func int16PanelsSupport(_ type: GGMLType) -> Bool {
-    type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q8_0 || type == .q4_K
+    type == .q4_0 || type == .q4_1 || type == .q5_0 || type == .q8_0 || type == .q4_K || type == .q6_K
 }
 
-/// Whether x pairs for `type` are elements 2t and 2t + 1 (Q5_0, Q8_0, Q4_K), not the Q4 nibble order.
-@inline(__always) func int16PanelsElementOrder(_ type: GGMLType) -> Bool { type == .q8_0 || type == .q5_0 || type == .q4_K }
+/// Whether x pairs for `type` are elements 2t and 2t + 1 (Q5_0, Q8_0, Q4_K, Q6_K), not the Q4 nibble order.
+@inline(__always) func int16PanelsElementOrder(_ type: GGMLType) -> Bool {
+    type == .q8_0 || type == .q5_0 || type == .q4_K || type == .q6_K
+}
+
+/// The largest |x| code the panels quantize x to for `type`: 32767, but 16383 for Q6_K, whose weight codes carry
+/// their 8-bit sub-block scale (up to 128·32 = 4096 in magnitude), so that 32 products still fit in an Int32 lane
+/// (32·4096·16383 < 2³¹). A group takes the smallest limit of its parts.
+@inline(__always) func int16PanelsXLimit(_ type: GGMLType) -> Float { type == .q6_K ? 16383 : 32767 }
 
 /// Whether `type`'s 32-element blocks carry an offset besides their scale (w = d·q + o), which the panels add as
 /// o·Σx: Q4_1, and Q4_K's sub-blocks (their mins).
@@ -47,7 +56,7 @@ let int16PanelsMinRows = 10
 public func integerPanelsSupport(_ type: GGMLType) -> Bool { int16PanelsSupport(type) }
 
 /// Whether `parts` can share one quantization of x on the integer panels: every type on the panels, and one
-/// pair order, all Q4 (Q4_0 / Q4_1) or all element order (Q5_0 / Q8_0 / Q4_K).
+/// pair order, all Q4 (Q4_0 / Q4_1) or all element order (Q5_0 / Q8_0 / Q4_K / Q6_K).
 @inline(__always) func int16PanelsCanGroup(_ parts: [MatMulPart]) -> Bool {
     guard let first = parts.first else { return false }
     return parts.allSatisfy { int16PanelsSupport($0.type) && int16PanelsElementOrder($0.type) == int16PanelsElementOrder(first.type) }
@@ -58,7 +67,7 @@ public func integerPanelsSupport(_ type: GGMLType) -> Bool { int16PanelsSupport(
 /// `xq[(panel·k/2 + p)·16 + i]`; dx at `xd[(panel·blocks + b)·16 + i]`, Σx at the same index of `xs`. Returns
 /// false if x holds a non-finite value. A block's words and factors fill whole cache lines, so threads packing
 /// disjoint block ranges never write to the same line.
-func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int, blockRange: Range<Int>,
+func packInt16Panels(q4: Bool, limit: Float = 32767, _ x: UnsafePointer<Float>, m: Int, k: Int, blockRange: Range<Int>,
                      _ xq: UnsafeMutablePointer<UInt32>, _ xd: UnsafeMutablePointer<Float>,
                      _ xs: UnsafeMutablePointer<Float>) -> Bool {
     let blocks = k / 32, pairs = k / 2
@@ -80,7 +89,7 @@ func packInt16Panels(q4: Bool, _ x: UnsafePointer<Float>, m: Int, k: Int, blockR
                         continue
                     }
                     // The m = 1 kernel's block quantization (same rounding, same Σx, same tiny-block rule).
-                    guard let (q, d, sum) = quantizeBlock16(x + i * k + b * 32) else { return false }
+                    guard let (q, d, sum) = quantizeBlock16(x + i * k + b * 32, limit: limit) else { return false }
                     fd[b * 16 + lane] = d
                     fs[b * 16 + lane] = sum
                     // Q4 pair words: the block's even elements in order, then its odd ones, two lanes at a time
@@ -162,6 +171,32 @@ func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
                 (lo + 32).storeBytes(of: (v1 & mask) &- eight, as: SIMD16<Int16>.self)
                 hi.storeBytes(of: (v0 &>> 4) &- eight, as: SIMD16<Int16>.self)
                 (hi + 32).storeBytes(of: (v1 &>> 4) &- eight, as: SIMD16<Int16>.self)
+            }
+        }
+    case .q6_K:
+        // Super-blocks of 256 elements (210 bytes): 128 bytes of low nibbles, 64 of high bit pairs, 16 int8 scales
+        // (one per 16 elements), fp16 d. In 128-element half h, element 32t + l (t < 4, l < 32) is (nibble | 2 high
+        // bits) − 32 with scale sc[8h + 2t + l/16] (see `dequantRow6`). The panels' blocks are 32 elements with one
+        // scale, so the codes are stored times their sub-block scale (|sc·(q − 32)| ≤ 4096; x is narrowed to match,
+        // `int16PanelsXLimit`) and every block of the super-block takes d.
+        for sb in 0..<(blocks / 8) {
+            let p = src + sb * 210
+            let d = halfToFloat(p.loadUnaligned(fromByteOffset: 208, as: UInt16.self))
+            for j in 0..<8 { wd[sb * 8 + j] = d; wo[sb * 8 + j] = 0 }
+            let sc = (p + 192).assumingMemoryBound(to: Int8.self)
+            for h in 0..<2 {
+                let ql = p + h * 64, qh = p + 128 + h * 32
+                for l16 in 0..<2 {
+                    let a = zextBytes(ql + l16 * 16), b = zextBytes(ql + 32 + l16 * 16), hb = zextBytes(qh + l16 * 16)
+                    let q = ((a & 15) | ((hb & 3) &<< 4), (b & 15) | (((hb &>> 2) & 3) &<< 4),
+                             (a &>> 4) | (((hb &>> 4) & 3) &<< 4), (b &>> 4) | (((hb &>> 6) & 3) &<< 4))
+                    let base = out + (sb * 256 + h * 128 + l16 * 16) * 2
+                    @inline(__always) func put(_ v: SIMD16<Int16>, _ t: Int) {
+                        let s = SIMD16<Int16>(repeating: Int16(sc[h * 8 + 2 * t + l16]))
+                        (base + t * 64).storeBytes(of: (v &- 32) &* s, as: SIMD16<Int16>.self)
+                    }
+                    put(q.0, 0); put(q.1, 1); put(q.2, 2); put(q.3, 3)
+                }
             }
         }
     case .q8_0:
@@ -334,12 +369,13 @@ func int16PanelMatMul(type: GGMLType, weights: UnsafeRawPointer, stride: Int, n:
 
 /// `int16PanelMatMul` for several weight matrices with the same input (a layer's q, k and v; gate and up):
 /// x is quantized once, and one parallel phase runs every matrix's tasks, so the threads meet once per group
-/// instead of once per matrix. Every part's type must be Q4_0 / Q4_1, or Q5_0 / Q8_0 / Q4_K (one pair order for x).
+/// instead of once per matrix. Every part's type must be Q4_0 / Q4_1, or Q5_0 / Q8_0 / Q4_K / Q6_K (one pair order for x).
 /// Returns false, having written nothing, if x holds a non-finite value.
 func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float>, m: Int, pool: ThreadPool) -> Bool {
     let blocks = k / 32, pairs = k / 2
     let xPanels = (m + 15) / 16
     let q4 = !int16PanelsElementOrder(parts[0].type)
+    let limit = parts.map { int16PanelsXLimit($0.type) }.min() ?? 32767
     precondition(int16PanelsCanGroup(parts), "int16PanelMatMulGroup: parts mix element-order types with Q4 types")
     let plan = PanelTasks(parts, k: k, m: m, threads: pool.threadCount)
     let P = plan.work < 1 << 16 ? 1 : pool.threadCount
@@ -353,7 +389,7 @@ func int16PanelMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer<Float
         let okFlags = (raw + wordBytes + 2 * factors * 4).assumingMemoryBound(to: UInt8.self)
         ctx.run { t, _ in
             let r = ThreadPool.chunk(blocks, part: t, of: ctx.participants)
-            okFlags[t] = packInt16Panels(q4: q4, x, m: m, k: k, blockRange: r, xq, xd, xs) ? 1 : 0
+            okFlags[t] = packInt16Panels(q4: q4, limit: limit, x, m: m, k: k, blockRange: r, xq, xd, xs) ? 1 : 0
         }
         for t in 0..<ctx.participants where okFlags[t] == 0 { return false }
         ctx.run { _, arena in

@@ -21,7 +21,7 @@ public struct MatMulPart {
 }
 
 /// `quantizedMatMul` of the same x (m × k) by several weight matrices, with the same results. Where every
-/// part runs on the integer panels (m ≥ 10, all Q4_0 / Q4_1, or all Q5_0 / Q8_0 / Q4_K), x is quantized once for the whole
+/// part runs on the integer panels (m ≥ 10, all Q4_0 / Q4_1, or all Q5_0 / Q8_0 / Q4_K / Q6_K), x is quantized once for the whole
 /// group and one parallel phase covers all of its rows; otherwise each part runs on its own.
 ///
 /// `activations: .int8` runs all-Q4_0 / Q4_1 / Q4_K groups of m ≥ 10 rows on the 8-bit panels (`ActivationPrecision`).
@@ -46,9 +46,9 @@ public func quantizedMatMulGroup(_ parts: [MatMulPart], k: Int, x: UnsafePointer
 /// (row stride `type.byteCount(elements: k)` bytes; `k` a multiple of the block size).
 ///
 /// Rows of W are split over `pool`'s threads. Designed for decoding (m = 1) and small batches (m ≤ ~32); on
-/// Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K the integer panels also handle larger m (up to 48 weight rows per task).
-/// For Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K weights with m = 1, Q4_0 / Q4_1 / Q8_0 with any m ≥ 2, and Q5_0 / Q4_K
-/// with m ≥ 10, each row of x is
+/// Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K the integer panels also handle larger m (up to 48 weight rows per task).
+/// For Q4_0 / Q4_1 / Q5_0 / Q8_0 / Q4_K / Q6_K weights with m = 1, Q4_0 / Q4_1 / Q8_0 with any m ≥ 2, and Q5_0 / Q4_K / Q6_K
+/// with m ≥ 10 (Q6_K's x to ±16383: `int16PanelsXLimit`), each row of x is
 /// quantized once per call to 16-bit integers with one fp32 scale per 32-element block (rounding error
 /// ≤ 1.5e-5 of the block's largest |x|; llama.cpp uses 8 bits) and the block dot products are exact integer
 /// sums (2 ≤ m ≤ 9: `decodeBatchMatMul`; m ≥ 10: the integer panels of `int16PanelMatMul`, where each measured

@@ -40,28 +40,54 @@ final class DecodeBatchTests: XCTestCase {
         return worst
     }
 
-    /// Q4_K (256-element super-blocks whose 32-element sub-blocks carry a 6-bit scale and min) on the integer
-    /// panels from 10 rows, alone and grouped with another Q4_K part: within 1e-5 of ‖w‖·‖x‖, and grouped equal
-    /// to alone.
-    func testQ4KOnTheIntegerPanels() {
+    /// Q4_K (256-element super-blocks whose 32-element sub-blocks carry a 6-bit scale and min) and Q6_K (16-element
+    /// sub-blocks with int8 scales) on the integer panels from 10 rows, alone and grouped with another part of the
+    /// same type: within 1e-5 of ‖w‖·‖x‖, and grouped equal to alone.
+    func testKQuantsOnTheIntegerPanels() {
         var rng = Rng(207)
-        for (m, n, k) in [(10, 23, 256), (16, 66, 512), (17, 13, 1536), (48, 5, 256), (33, 7, 768)] {
-            let data = randomWeights(.q4_K, rows: n, k: k, &rng)
+        for type in [GGMLType.q4_K, .q6_K] {
+          for (m, n, k) in [(10, 23, 256), (16, 66, 512), (17, 13, 1536), (48, 5, 256), (33, 7, 768)] {
+            let data = randomWeights(type, rows: n, k: k, &rng)
             let x = randomFloats(m * k, &rng)
-            let y = matMul(.q4_K, data, n: n, k: k, x, m: m, threads: 2)
-            let worst = worstError(.q4_K, data, n: n, k: k, x, m: m, y)
-            XCTAssertLessThanOrEqual(worst, 1e-5, "q4_K m \(m) n \(n) k \(k): relative error \(worst)")
-            let other = randomWeights(.q4_K, rows: 9, k: k, &rng)
+            let y = matMul(type, data, n: n, k: k, x, m: m, threads: 2)
+            let worst = worstError(type, data, n: n, k: k, x, m: m, y)
+            XCTAssertLessThanOrEqual(worst, 1e-5, "\(type) m \(m) n \(n) k \(k): relative error \(worst)")
+            let other = randomWeights(type, rows: 9, k: k, &rng)
             var y0 = [Float](repeating: .nan, count: m * n), y1 = [Float](repeating: .nan, count: m * 9)
             data.withUnsafeBytes { d0 in other.withUnsafeBytes { d1 in
                 y0.withUnsafeMutableBufferPointer { p0 in y1.withUnsafeMutableBufferPointer { p1 in
-                    quantizedMatMulGroup([MatMulPart(type: .q4_K, weights: d0.baseAddress!, n: n, y: p0.baseAddress!),
-                                          MatMulPart(type: .q4_K, weights: d1.baseAddress!, n: 9, y: p1.baseAddress!)],
+                    quantizedMatMulGroup([MatMulPart(type: type, weights: d0.baseAddress!, n: n, y: p0.baseAddress!),
+                                          MatMulPart(type: type, weights: d1.baseAddress!, n: 9, y: p1.baseAddress!)],
                                          k: k, x: x, m: m, pool: ThreadPool(threads: 2))
                 } }
             } }
-            XCTAssertEqual(y0, y, "q4_K m \(m): grouped vs alone")
-            XCTAssertEqual(y1, matMul(.q4_K, other, n: 9, k: k, x, m: m, threads: 1), "q4_K m \(m): second part")
+            XCTAssertEqual(y0, y, "\(type) m \(m): grouped vs alone")
+            XCTAssertEqual(y1, matMul(type, other, n: 9, k: k, x, m: m, threads: 1), "\(type) m \(m): second part")
+          }
+        }
+    }
+
+    /// Q6_K's panel codes carry their sub-block scale: the largest, (−128)·(0 − 32) = 4096, against x whose
+    /// every element is its block's maximum. 32 such products per 32-bit lane overflow with x at ±32767 and fit
+    /// at ±16383; the exact answer is k·4096·d per row.
+    func testQ6KExtremeCodesDoNotOverflow() {
+        let k = 512, n = 12, m = 16
+        let stride = GGMLType.q6_K.byteCount(elements: k)!
+        var data = [UInt8](repeating: 0, count: n * stride)   // low nibbles and high bits 0: q − 32 = −32
+        let d: Float = 0.25
+        for r in 0..<n {
+            for sb in 0..<(k / 256) {
+                let o = r * stride + sb * 210
+                for j in 0..<16 { data[o + 192 + j] = UInt8(bitPattern: -128) }
+                let h = Float16(d).bitPattern
+                data[o + 208] = UInt8(h & 0xFF); data[o + 209] = UInt8(h >> 8)
+            }
+        }
+        for sign in [Float(1), -1] {
+            let x = [Float](repeating: 3 * sign, count: m * k)
+            let y = matMul(.q6_K, data, n: n, k: k, x, m: m, threads: 2)
+            let exact = Double(k) * 4096 * Double(d) * 3 * Double(sign)
+            for v in y { XCTAssertEqual(Double(v), exact, accuracy: abs(exact) * 1e-6, "sign \(sign)") }
         }
     }
 
