@@ -33,14 +33,17 @@ struct Engine: ParsableCommand {
     }
 
     func run() throws {
+        guard let text = try? String(contentsOfFile: promptFile, encoding: .utf8) else {
+            throw CLIError("cannot read --prompt-file '\(promptFile)' as UTF-8 text")
+        }
         let t0 = Date()
         let model = try modelOptions.load()
         var out = Out()
         out.load_seconds = Date().timeIntervalSince(t0)
         out.model = modelOptions.model
         out.threads = model.pool.threadCount
-        let text = try String(contentsOfFile: promptFile, encoding: .utf8)
         var ids = model.tokenizer.encode(text)
+        guard !ids.isEmpty else { throw CLIError("--prompt-file '\(promptFile)' holds no text") }
         while ids.count < tokens { ids += ids }
         ids = Array(ids.prefix(tokens))
         out.prompt_tokens = ids.count
