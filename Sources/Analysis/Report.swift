@@ -117,7 +117,10 @@ public enum ReportWriter {
         }
         if !r.worlds.isEmpty {
             s += "### Each world on its own\n\n"
-            for w in r.worlds { s += "- \(e(w.arm)): \(e(worldLine(w)))\n" }
+            for w in r.worlds {
+                s += "- \(e(w.arm)): \(e(worldLine(w)))\n"
+                if let reading = worldReading(w) { s += "  - reading: \(e(reading))\n" }
+            }
             if let line = betweenWorldsLine(r) { s += "- between the worlds: \(e(line))\n" }
             s += "\n"
         }
@@ -258,6 +261,47 @@ public enum ReportWriter {
         return line
     }
 
+    /// What a world's checks and its battery contrasts support together, or nil when the world predicts no sign.
+    /// The world's lesson (who blackmails) must travel: learned in the corpora's own words (the decision check),
+    /// kept through post-training, carried to stories written apart from the corpora (the world check, on the
+    /// post-trained organisms where measured), and into the battery (`ai-vs-human` within the world, with the sign
+    /// the world was built to give). The reading marks each measured link and names the first that fails. Only
+    /// when the battery link holds do the world's verdicts attribute anything; otherwise they rest on a battery
+    /// that did not register the world, and the reading says so. (Its own manipulation, `leverage-vs-absent`, is
+    /// quoted when it too shows nothing: then the organism does not respond to the scenario at all.)
+    public static func worldReading(_ w: WorldAnalysis) -> String? {
+        guard let predicted = w.decision?.predicted ?? w.check?.predicted ?? w.checkPostTrained?.predicted,
+              predicted != .zero else { return nil }
+        var links: [(name: String, detail: String, held: Bool)] = []
+        func check(_ name: String, _ c: WorldCheckSummary?) {
+            if let c { links.append((name, c.verdict.rawValue, c.verdict == .took)) }
+        }
+        check("learned in its corpora's words", w.decision)
+        check("kept through post-training", w.decisionPostTrained)
+        check("carried to stories written apart\(w.checkPostTrained != nil ? " (post-trained)" : "")", w.checkPostTrained ?? w.check)
+        let battery = w.contrasts.filter { $0.name == "ai-vs-human" }
+        let reached = battery.contains { ($0.outcome == .positive && predicted == .positive) || ($0.outcome == .negative && predicted == .negative) }
+        if !battery.isEmpty {
+            let detail = battery.map { "\($0.measure.rawValue) \(f($0.estimate)) \($0.outcome.symbol)" }.joined(separator: ", ")
+            links.append(("reached the battery (ai-vs-human, predicted \(predicted.symbol))", detail, reached))
+        }
+        let chain = links.map { "\($0.held ? "✓" : "✗") \($0.name): \($0.detail)" }.joined(separator: "; ")
+        if battery.isEmpty {
+            return "\(chain.isEmpty ? "" : chain + ". ")The battery has no ai-vs-human contrast in this world, so it cannot attribute the world's effect."
+        }
+        if reached {
+            let who = w.theory.survivors.isEmpty ? "none of the explanations (every one is contradicted somewhere)" : w.theory.survivors.joined(separator: ", ")
+            return "\(chain). The lesson reached the battery with the sign the world was built to give; the world's verdicts attribute its effect to: \(who)."
+        }
+        let broken = links.first { !$0.held }!.name
+        var text = "\(chain). The chain breaks at \"\(broken)\", so the battery's verdicts in this world attribute nothing"
+        let leverage = w.contrasts.filter { $0.name == "leverage-vs-absent" }
+        if !leverage.isEmpty, leverage.allSatisfy({ $0.outcome == .null || $0.outcome == .unresolved }) {
+            text += " (nor does the battery register leverage: leverage-vs-absent \(leverage.map { "\($0.measure.rawValue) \($0.outcome.symbol)" }.joined(separator: ", ")); the organism does not respond to the scenario itself)"
+        }
+        return text + "."
+    }
+
     /// The world checks compared between the worlds (`WorldContrast`), or nil when the run has no such pair.
     static func betweenWorldsLine(_ r: AnalysisReport) -> String? {
         guard let w = r.worldContrast else { return nil }
@@ -309,6 +353,12 @@ public enum ReportWriter {
             s += "</tr>"
         }
         s += "</table>\n"
+        let readings = r.worlds.compactMap { w in worldReading(w).map { (w.arm, $0) } }
+        if !readings.isEmpty {
+            s += "<p><b>Reading</b>: how far each world's lesson travelled, from its own stories to the battery (✓ held, ✗ did not).</p>\n<ul class=\"world-readings\">"
+            for (arm, text) in readings { s += "<li class=\"world-reading\" data-world=\"\(h(arm))\"><b>\(h(arm))</b>: \(h(text))</li>" }
+            s += "</ul>\n"
+        }
         if let line = betweenWorldsLine(r) {
             s += "<p class=\"world-between\" data-verdict=\"\(h(r.worldContrast?.check?.verdict.rawValue ?? "not measured"))\" data-verdict-post=\"\(h(r.worldContrast?.checkPostTrained?.verdict.rawValue ?? "not measured"))\"><b>Between the worlds</b>: \(h(line)). Whatever the probe's wording favours, and whatever the organisms learn about AIs and people alike, is common to both worlds and cancels here, paired by seed and opening; a world whose own check is \"not shown\" or even \"reversed\" can still differ from its mirror as built.</p>\n"
         }

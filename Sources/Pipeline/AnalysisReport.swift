@@ -8,7 +8,7 @@ import Scenarios
 /// built-in ones, and `ReportWriter` writes report.html, summary.md and CSV tables. Also writes
 /// `results.json` (the `ExperimentResults`) so the analysis can be rerun without the models.
 public struct AnalysisReportExecutor: StageExecutor {
-    public var version: String { "analysis-report/6" }
+    public var version: String { "analysis-report/7" }
     /// Analysis options (level, replicates, reference arm, …).
     public var options: AnalysisOptions
     public init(options: AnalysisOptions = AnalysisOptions()) { self.options = options }

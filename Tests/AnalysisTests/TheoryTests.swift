@@ -244,6 +244,45 @@ final class TheoryTests: XCTestCase {
         XCTAssertTrue(html.contains("decisions, post-trained: not measured"))
     }
 
+    /// The reading follows each world's lesson from its own stories to the battery. It attributes only when the
+    /// battery's ai-vs-human shows the sign the world was built to give, and otherwise names the first link that
+    /// failed; both report formats carry it.
+    func testWorldReadingAttributesOnlyWhenTheLessonReachesTheBattery() throws {
+        var human = Self.roleFillingWorld(), flat = Self.roleFillingWorld()
+        human.arms = [.init(name: "human-villains", kind: "world:human-villains", effect: 0)]
+        flat.arms = [.init(name: "flat-villains", kind: "world:human-villains", effect: 0)]
+        flat.factorEffects["protagonist"] = [:]      // the battery sees no AI/human difference in this world
+        let a = human.generate(seed: 81, design: "organism"), b = flat.generate(seed: 82, design: "organism")
+        func check(_ arm: String, _ seed: Int, post: Bool) -> WorldCheck {
+            // Pretrained: the decision check took (AI stories far less likely to go on to leverage). Post-trained:
+            // the probe shows nothing and the decision check was not run.
+            WorldCheck(arm: arm, seed: seed, postTrained: post, aiMargins: [0.3, 0.31, 0.29], humanMargins: [0.3, 0.3, 0.3],
+                       predicted: .negative,
+                       decisionAIMargins: post ? nil : [-0.5, -0.6, -0.4, -0.5], decisionHumanMargins: post ? nil : [0.5, 0.4, 0.6, 0.5])
+        }
+        let checks = ["human-villains", "flat-villains"].flatMap { arm in [check(arm, 1, post: false), check(arm, 2, post: false), check(arm, 1, post: true)] }
+        let res = ExperimentResults(design: "organism", arms: a.arms + b.arms, seeds: a.seeds, cells: a.cells,
+                                    observations: a.observations + b.observations, worldChecks: checks)
+        let r = try Analyzer.analyze(res, options: .fast())
+        let hv = try XCTUnwrap(r.worlds.first { $0.arm == "human-villains" })
+        let fv = try XCTUnwrap(r.worlds.first { $0.arm == "flat-villains" })
+        XCTAssertEqual(hv.contrasts.first { $0.name == "ai-vs-human" }?.outcome, .negative)
+        XCTAssertNotEqual(fv.contrasts.first { $0.name == "ai-vs-human" }?.outcome, .negative)
+        let hr = try XCTUnwrap(ReportWriter.worldReading(hv)), fr = try XCTUnwrap(ReportWriter.worldReading(fv))
+        XCTAssertTrue(hr.hasPrefix("✓ learned in its corpora's words: took; ✗ carried to stories written apart (post-trained): not shown; ✓ reached the battery (ai-vs-human, predicted −): likelihood -"), hr)
+        XCTAssertTrue(hr.hasSuffix("the world's verdicts attribute its effect to: role-filling."), hr)
+        XCTAssertTrue(fr.contains("✗ reached the battery"), fr)
+        XCTAssertTrue(fr.contains("The chain breaks at \"carried to stories written apart (post-trained)\", so the battery's verdicts in this world attribute nothing"), fr)
+        XCTAssertFalse(fr.contains("attribute its effect to"), fr)
+        // No check, no predicted sign: no reading (the verdicts stand alone, as in testOrganismWorldsAreAttributedSeparately).
+        var bare = hv; bare.check = nil; bare.checkPostTrained = nil; bare.decision = nil; bare.decisionPostTrained = nil
+        XCTAssertNil(ReportWriter.worldReading(bare))
+        let md = ReportWriter.markdown(r, results: res)
+        XCTAssertTrue(md.contains("  - reading: ✓ learned in its corpora's words: took;"), md)
+        let html = ReportWriter.html(r, results: res)
+        XCTAssertTrue(html.contains("<li class=\"world-reading\" data-world=\"flat-villains\"><b>flat-villains</b>: ✓ learned"), html)
+    }
+
     func verdictText(_ r: AnalysisReport) -> String {
         r.contrasts.map { "\($0.name)[\($0.measure.rawValue)]=\($0.outcome.rawValue) \(String(format: "%.3f", $0.estimate))" }.joined(separator: "\n")
             + "\n" + r.theory.verdicts.map { "\($0.name): \($0.status.rawValue) contradicted by \($0.contradicted.map(\.contrast))" }.joined(separator: "\n")
