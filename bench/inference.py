@@ -2,8 +2,13 @@
 """Inference speed: Hyperlab's engine vs llama.cpp (llama-cpp-python) vs PyTorch (transformers, fp32),
 on the same GGUF file, the same 512-token prompt and the same thread count, in one run.
 
-Usage: bench/inference.py [--model smollm2-135m-instruct] [--threads 2] [--no-torch] [--record]
+Usage: bench/inference.py [--model smollm2-135m-instruct] [--threads 2] [--rounds 3] [--no-torch] [--record]
 Needs: a release build (`swift build -c release`) and bench/setup.sh.
+
+The sides alternate for --rounds rounds (Hyperlab, llama.cpp, PyTorch, then again), each round taking the best
+of 3 repetitions per figure; the table compares each side's best round, so a slow spell of the host (it swings
+by 15-30% between minutes) that falls on one side's turn does not decide a ratio. Each round's own ratios are
+printed too.
 """
 import argparse, json, os, resource, subprocess, sys, time, datetime, platform
 
@@ -67,7 +72,8 @@ def llama_cpp(path, threads, n, gen, repeats=3):
     return res
 
 
-def torch_fp32(path, threads, n, repeats=3):
+def torch_fp32(path, threads, n):
+    """Loads the model once (dequantizing the GGUF takes a while) and returns a function timing one round."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     torch.set_num_threads(threads)
@@ -78,6 +84,10 @@ def torch_fp32(path, threads, n, repeats=3):
     while len(ids) < n:
         ids += ids
     x = torch.tensor([ids[:n]])
+    return lambda: torch_round(torch, model, x, n)
+
+
+def torch_round(torch, model, x, n, repeats=3):
     res = {}
     with torch.inference_mode():
         model(x[:, :64])
@@ -99,24 +109,49 @@ def main():
     ap.add_argument("--tokens", type=int, default=512)
     ap.add_argument("--gen", type=int, default=64)
     ap.add_argument("--streams", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=3, help="alternations of the three sides (best round wins)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--record", action="store_true", help="append the result to bench/RESULTS.md")
     a = ap.parse_args()
     path = model_path(a.model)
     print(f"model {a.model} ({path}), {a.threads} threads, {a.tokens}-token prompt", flush=True)
-    o = ours(a.model, a.threads, a.tokens, a.gen, a.streams)
-    print("hyperlab :", json.dumps(o), flush=True)
-    l = llama_cpp(path, a.threads, a.tokens, a.gen)
-    print("llama.cpp:", json.dumps(l), flush=True)
-    t = None
+    torch_run = None
     if not a.no_torch:
         try:
-            t = torch_fp32(path, a.threads, a.tokens)
-            print("pytorch  :", json.dumps(t), flush=True)
+            torch_run = torch_fp32(path, a.threads, a.tokens)
         except Exception as e:  # an architecture transformers cannot load from GGUF
             print(f"pytorch  : unavailable ({type(e).__name__}: {e})", flush=True)
-    rows = []
     def ratio(x, y): return f"{x / y:.2f}×" if y else "n/a"
+    # Rates: higher is better; seconds: lower is better. Each side keeps its best round per figure.
+    def best(runs):
+        if not runs:
+            return None
+        out = dict(runs[0])
+        for r in runs[1:]:
+            for k, v in r.items():
+                if isinstance(v, (int, float)) and k in out:
+                    out[k] = min(out[k], v) if k.endswith("_seconds") else max(out[k], v)
+        return out
+    runs_o, runs_l, runs_t = [], [], []
+    for rnd in range(1, a.rounds + 1):
+        o = ours(a.model, a.threads, a.tokens, a.gen, a.streams)
+        print(f"round {rnd} hyperlab :", json.dumps(o), flush=True)
+        l = llama_cpp(path, a.threads, a.tokens, a.gen)
+        print(f"round {rnd} llama.cpp:", json.dumps(l), flush=True)
+        t = torch_run() if torch_run else None
+        if t:
+            print(f"round {rnd} pytorch  :", json.dumps(t), flush=True)
+        runs_o.append(o); runs_l.append(l)
+        if t:
+            runs_t.append(t)
+        print(f"round {rnd} ratios: prompt {ratio(o['prompt_tok_s'], l['prompt_tok_s'])} llama.cpp"
+              + (f" / {ratio(o['prompt_tok_s'], t['prompt_tok_s'])} PyTorch" if t else "")
+              + f", scoring {ratio(l['score_seconds'], o['score_seconds'])}"
+              + (f" / {ratio(t['score_seconds'], o['score_seconds'])}" if t else "")
+              + f", generation {ratio(o['gen_tok_s'], l['gen_tok_s'])}, {a.streams} streams "
+              + ratio(o['streams_aggregate_tok_s'], l['gen_tok_s']), flush=True)
+    o, l, t = best(runs_o), best(runs_l), best(runs_t)
+    rows = []
     rows.append(("prompt processing, %d tokens (tok/s)" % a.tokens, f"{o['prompt_tok_s']:.0f}", f"{l['prompt_tok_s']:.0f}",
                  f"{t['prompt_tok_s']:.0f}" if t else "—", ratio(o['prompt_tok_s'], l['prompt_tok_s']),
                  ratio(o['prompt_tok_s'], t['prompt_tok_s']) if t else "—"))
@@ -135,8 +170,9 @@ def main():
         stamp = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
         with open(os.path.join(ROOT, "bench", "RESULTS.md"), "a") as fh:
             fh.write(f"\n## Inference: {a.model}, {a.threads} threads ({stamp}, {platform.machine()})\n\n"
-                     f"Measured in one run by `bench/inference.py --model {a.model} --threads {a.threads}`. "
-                     "Each figure is the best of 3 repetitions on each side. Ratios > 1 mean Hyperlab is faster.\n\n" + table + "\n")
+                     f"Measured in one run by `bench/inference.py --model {a.model} --threads {a.threads} --rounds {a.rounds}`. "
+                     f"Each figure is each side's best of {a.rounds} alternating rounds of 3 repetitions. "
+                     "Ratios > 1 mean Hyperlab is faster.\n\n" + table + "\n")
 
 
 if __name__ == "__main__":
