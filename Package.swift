@@ -2,13 +2,16 @@
 import PackageDescription
 
 // Hot numeric code needs the target CPU's vector units: without them `addingProduct` on SIMD types
-// lowers to calls to `fmaf()` and the kernels run ~100x slower. Haswell is the AVX2+FMA+F16C baseline
-// (the x86-64-v3 level; swiftc does not accept that name) that every Zen and later Intel core has;
-// on other architectures we keep only -Ounchecked.
+// lowers to calls to `fmaf()` and the kernels run ~100x slower. On x86-64 we compile for the CPU that builds
+// (`native`, as llama.cpp's default build does): every command here builds and runs on the same machine, and a
+// machine with AVX-512 VNNI (Zen 4) then gets `vpdpwssd` / `vpdpbusd` in place of the integer kernels'
+// multiply-add + add pairs, which LLVM fuses by itself (bench/RESULTS.md: full-logit scoring ~20% faster than
+// the `haswell` build on this host). The code needs at least AVX2+FMA+F16C (Haswell, any Zen); a binary built
+// on a newer CPU may not run on an older one. On other architectures we keep only -Ounchecked.
 // The CPU flag applies in debug builds too: code that inlines CPUIntrinsics' AVX2 builtins (Kernels, its tests)
 // cannot be compiled for a CPU without them.
 #if arch(x86_64)
-let cpuFlags: [String] = ["-target-cpu", "haswell"]
+let cpuFlags: [String] = ["-target-cpu", "native"]
 #else
 let cpuFlags: [String] = []
 #endif
