@@ -119,6 +119,17 @@ func packInt16Panels(q4: Bool, limit: Float = 32767, _ x: UnsafePointer<Float>, 
     }
 }
 
+/// The eight sub-blocks of the Q4_K super-block at `p`: `body(j, d·s_j, −dmin·m_j)`, so that sub-block j weighs
+/// d·s_j·q − dmin·m_j for its codes q (0…15).
+@inline(__always) func q4KSubBlockFactors(_ p: UnsafeRawPointer, _ body: (Int, Float, Float) -> Void) {
+    let d = halfToFloat(p.loadUnaligned(as: UInt16.self))
+    let dmin = halfToFloat(p.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
+    for j in 0..<8 {
+        let (s, mn) = scaleMinK4(j, p + 4)
+        body(j, d * s, -dmin * mn)
+    }
+}
+
 /// Unpacks one weight row into pair words (`k/2` words at `wq`), block scales `wd` and offsets `wo`
 /// (Q4_1 and Q4_K only; zero otherwise).
 @inline(__always)
@@ -157,12 +168,9 @@ func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
         let eight = SIMD16<Int16>(repeating: 8), mask = SIMD16<Int16>(repeating: 15)
         for sb in 0..<(blocks / 8) {
             let p = src + sb * 144
-            let d = halfToFloat(p.loadUnaligned(as: UInt16.self))
-            let dmin = halfToFloat(p.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-            for j in 0..<8 {
-                let (s, mn) = scaleMinK4(j, p + 4)
-                wd[sb * 8 + j] = d * s
-                wo[sb * 8 + j] = 8 * (d * s) - dmin * mn
+            q4KSubBlockFactors(p) { j, scale, offset in
+                wd[sb * 8 + j] = scale
+                wo[sb * 8 + j] = 8 * scale + offset
             }
             for c in 0..<4 {
                 let v0 = zextBytes(p + 16 + 32 * c), v1 = zextBytes(p + 16 + 32 * c + 16)

@@ -99,12 +99,9 @@ func unpackInt8Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
         // sub-block 2c + 1 their high nibbles; sub-block b weighs d·s_b·q − dmin·m_b.
         for sb in 0..<(blocks / 8) {
             let p = src + sb * 144
-            let d = halfToFloat(p.loadUnaligned(as: UInt16.self))
-            let dmin = halfToFloat(p.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-            for j in 0..<8 {
-                let (s, mn) = scaleMinK4(j, p + 4)
-                wf[sb * 8 + j] = d * s
-                wf[blocks + sb * 8 + j] = -dmin * mn
+            q4KSubBlockFactors(p) { j, scale, offset in
+                wf[sb * 8 + j] = scale
+                wf[blocks + sb * 8 + j] = offset
             }
             for c in 0..<4 {
                 let v0 = (p + 16 + 32 * c).loadUnaligned(as: SIMD16<UInt8>.self)
