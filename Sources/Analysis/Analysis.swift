@@ -120,19 +120,20 @@ public struct WorldCheckSummary: Codable, Hashable, Sendable {
 
     /// Summarizes the checks of one world (nil when there are none or fewer than two pairs).
     public static func summarize(_ checks: [WorldCheck], level: Double) -> WorldCheckSummary? {
-        var d: [Double] = []
-        for c in checks { for (a, h) in zip(c.aiMargins, c.humanMargins) where a.isFinite && h.isFinite { d.append(a - h) } }
-        return summarize(differences: d, predicted: checks.first?.predicted, level: level)
+        summarize(pairs: checks.map { ($0.aiMargins, $0.humanMargins) }, predicted: checks.first?.predicted, level: level)
     }
 
     /// The decision checks of one world: AI − human over (seed, story index) (nil when fewer than two).
     public static func summarizeDecisions(_ checks: [WorldCheck], level: Double) -> WorldCheckSummary? {
+        let pairs = checks.compactMap { c in c.decisionAIMargins.flatMap { a in c.decisionHumanMargins.map { (a, $0) } } }
+        return summarize(pairs: pairs, predicted: checks.first?.predicted, level: level)
+    }
+
+    /// AI − human over every index of every (AI margins, human margins) pair where both are finite.
+    static func summarize(pairs: [([Double], [Double])], predicted: Sign?, level: Double) -> WorldCheckSummary? {
         var d: [Double] = []
-        for c in checks {
-            guard let a = c.decisionAIMargins, let h = c.decisionHumanMargins else { continue }
-            for (x, y) in zip(a, h) where x.isFinite && y.isFinite { d.append(x - y) }
-        }
-        return summarize(differences: d, predicted: checks.first?.predicted, level: level)
+        for (ai, human) in pairs { for (a, h) in zip(ai, human) where a.isFinite && h.isFinite { d.append(a - h) } }
+        return summarize(differences: d, predicted: predicted, level: level)
     }
 
     /// `WorldContrast`'s estimate: the `plus` world's AI − human minus the `minus` world's, for every seed and

@@ -359,6 +359,15 @@ func decodeQ4KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: In
     }
 }
 
+/// Q6_K codes (0…63, before the −32) of 16 consecutive elements in each of the four 32-element blocks t of a
+/// 128-element half: from the zero-extended low-nibble bytes `a` (ql[16l…]) and `b` (ql[32 + 16l…]) and high-bit
+/// bytes `h` (qh[16l…]), block t's elements 32t + 16l + i.
+@inline(__always) func q6KCodes(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>, _ h: SIMD16<Int16>)
+    -> (SIMD16<Int16>, SIMD16<Int16>, SIMD16<Int16>, SIMD16<Int16>) {
+    ((a & 0x000F) | ((h & 0x0003) &<< 4), (b & 0x000F) | ((h & 0x000C) &<< 2),
+     (a &>> 4) | (h & 0x0030), (b &>> 4) | ((h &>> 2) & 0x0030))
+}
+
 /// y[j] = W[j]·x for rows r0..<r1 of Q6_K weights (`superBlocks` of 210 bytes per row: 128 bytes of low
 /// nibbles, 64 of high bit pairs, 16 int8 sub-block scales, fp16 d). In each 128-element half h, element
 /// 32t + l (t < 4, l < 32) is (ql nibble | 2 high bits) − 32 with scale sc[8h + 2t + l/16]: x block (h, t)
@@ -391,10 +400,8 @@ func decodeQ6KRows(_ weights: UnsafeRawPointer, _ stride: Int, _ superBlocks: In
                     acc1 = acc1.addingProduct(cvtI32(maddwd(w1 &- off, ldI16x16(xb + 16))),
                                               SIMD8<Float>(repeating: f * Float(s[2 * t + 1])))
                 }
-                block(0, (a0 & 0x000F) | ((h0 & 0x0003) &<< 4), (a1 & 0x000F) | ((h1 & 0x0003) &<< 4))
-                block(1, (b0 & 0x000F) | ((h0 & 0x000C) &<< 2), (b1 & 0x000F) | ((h1 & 0x000C) &<< 2))
-                block(2, (a0 &>> 4) | (h0 & 0x0030), (a1 &>> 4) | (h1 & 0x0030))
-                block(3, (b0 &>> 4) | ((h0 &>> 2) & 0x0030), (b1 &>> 4) | ((h1 &>> 2) & 0x0030))
+                let c0 = q6KCodes(a0, b0, h0), c1 = q6KCodes(a1, b1, h1)
+                block(0, c0.0, c1.0); block(1, c0.1, c1.1); block(2, c0.2, c1.2); block(3, c0.3, c1.3)
             }
         }
         y[j] = hsum(acc0 + acc1)

@@ -195,9 +195,7 @@ func unpackInt16Row(_ type: GGMLType, _ src: UnsafeRawPointer, blocks: Int,
             for h in 0..<2 {
                 let ql = p + h * 64, qh = p + 128 + h * 32
                 for l16 in 0..<2 {
-                    let a = zextBytes(ql + l16 * 16), b = zextBytes(ql + 32 + l16 * 16), hb = zextBytes(qh + l16 * 16)
-                    let q = ((a & 15) | ((hb & 3) &<< 4), (b & 15) | (((hb &>> 2) & 3) &<< 4),
-                             (a &>> 4) | (((hb &>> 4) & 3) &<< 4), (b &>> 4) | (((hb &>> 6) & 3) &<< 4))
+                    let q = q6KCodes(zextBytes(ql + l16 * 16), zextBytes(ql + 32 + l16 * 16), zextBytes(qh + l16 * 16))
                     let base = out + (sb * 256 + h * 128 + l16 * 16) * 2
                     @inline(__always) func put(_ v: SIMD16<Int16>, _ t: Int) {
                         let s = SIMD16<Int16>(repeating: Int16(sc[h * 8 + 2 * t + l16]))
